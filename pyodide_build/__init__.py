@@ -1,0 +1,1 @@
+"""Builds the offline Pyodide site (python -m pyodide_build)."""
