@@ -1,0 +1,130 @@
+"""Command line: summary, code, serve, export (DESIGN.md §3).
+
+User errors exit 2 with one line on stderr; never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .analysis import Analysis, analyse
+from .codegen import module_source
+from .spec import ArchitectureError, Network, default_network, loads
+
+
+class UsageError(Exception):
+    """A user error that is not about the architecture itself (e.g. an unreadable file)."""
+
+
+def load_network(path: str | None) -> Network:
+    """The network in `path`, or the default CIFAR-10 CNN when no path is given."""
+    if path is None:
+        return default_network()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read it ({exc.__class__.__name__}: {exc})") from None
+    return loads(text)
+
+
+def table(analysis: Analysis) -> str:
+    """The statistics table as plain text."""
+    head = ("#", "Layer", "Type", "Output shape", "Params", "MACs", "Activations")
+    rows = [(str(r.index), r.name, r.type, r.shape_text, f"{r.params:,}", f"{r.macs:,}",
+             f"{r.activation_bytes / 1024:,.1f} KiB") for r in analysis.records]
+    rows.append(("", "Total", "", "", f"{analysis.total_params:,}", f"{analysis.total_macs:,}",
+                 f"{analysis.total_activation_bytes / 1024:,.1f} KiB"))
+    widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
+    right = {0, 4, 5, 6}
+
+    def fmt(row: tuple[str, ...]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
+
+    rule = "  ".join("-" * w for w in widths)
+    lines = [analysis.network.name, fmt(head), rule, *map(fmt, rows[:-1]), rule, fmt(rows[-1])]
+    buffers = analysis.total_buffers
+    lines.append(f"Trainable parameters: {analysis.trainable_params:,}"
+                 + (f"; buffers (BatchNorm running statistics): {buffers:,}" if buffers else ""))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _summary(args: argparse.Namespace) -> int:
+    analysis = analyse(load_network(args.arch))
+    if args.format == "json":
+        print(json.dumps(analysis.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(table(analysis))
+    return 0
+
+
+def _code(args: argparse.Namespace) -> int:
+    sys.stdout.write(module_source(analyse(load_network(args.arch))))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .app.server import serve
+    serve(port=args.port, show=args.show)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from .app.export import export_html
+    network = load_network(args.arch)
+    analyse(network)  # reject invalid networks before any UI work
+    size = export_html(Path(args.out), network)
+    print(f"wrote {args.out} ({size / 1e6:.1f} MB)", file=sys.stderr)
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from .importer import import_text, parse_input_size
+    try:
+        text = Path(args.model).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{args.model}: cannot read it ({exc.__class__.__name__})") from None
+    network = import_text(text, parse_input_size(args.input), name=Path(args.model).stem)
+    analyse(network)
+    print(network.dumps())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m explorer",
+                                     description="Explore a CNN: shapes, parameters, MACs and PyTorch code.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("summary", help="per-layer statistics")
+    p.add_argument("arch", nargs="?", help="architecture JSON (default: the CIFAR-10 CNN)")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(run=_summary)
+    p = sub.add_parser("code", help="a runnable PyTorch file for the network")
+    p.add_argument("arch", nargs="?")
+    p.set_defaults(run=_code)
+    p = sub.add_parser("serve", help="the app on a local Panel server")
+    p.add_argument("--port", type=int, default=5006)
+    p.add_argument("--show", action="store_true", help="open a browser tab")
+    p.set_defaults(run=_serve)
+    p = sub.add_parser("export", help="one static, offline HTML file")
+    p.add_argument("out")
+    p.add_argument("arch", nargs="?")
+    p.set_defaults(run=_export)
+    p = sub.add_parser("import", help="turn print(model) text into architecture JSON")
+    p.add_argument("model")
+    p.add_argument("--input", required=True, help="input size as CxHxW, e.g. 3x32x32")
+    p.set_defaults(run=_import)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (ArchitectureError, UsageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
