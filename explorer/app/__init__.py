@@ -1,0 +1,4 @@
+"""Panel/Bokeh views. Everything below this package is free of Panel."""
+from .page import Explorer, create_app
+
+__all__ = ["Explorer", "create_app"]

@@ -1,0 +1,38 @@
+// Runs whenever source.selected.indices changes, whatever caused it (canvas tap, layer
+// button, keyboard, table row, URL fragment, Python). The selection is the single source of
+// truth: card, buttons, table row, live region and URL fragment all follow it here.
+const sel = source.selected.indices;
+const i = sel.length ? sel[0] : null;
+card.text = i === null ? empty_card : source.data.card[i];
+function host(model) {
+  const view = Bokeh.index.find_one(model);
+  return view == null ? null : (view.markup_el || view.el);
+}
+const navEl = host(nav);
+if (navEl != null) {
+  for (const b of navEl.querySelectorAll("button[data-i]")) {
+    const on = Number(b.dataset.i) === i;
+    b.setAttribute("aria-pressed", on ? "true" : "false");
+    b.tabIndex = on || (i === null && b.dataset.i === "0") ? 0 : -1;
+    if (on && window.cnnxFocusNav) b.focus();
+  }
+}
+window.cnnxFocusNav = false;
+const tableEl = host(table);
+if (tableEl != null) {
+  for (const tr of tableEl.querySelectorAll("tr[data-rows]")) {
+    tr.classList.toggle("cnnx-selected", i !== null && tr.dataset.rows.split(",").map(Number).includes(i));
+  }
+}
+const liveEl = host(live);
+if (liveEl != null) {
+  const region = liveEl.querySelector("[aria-live]");
+  if (region != null) region.textContent = i === null ? "" : source.data.say[i];
+}
+if (i !== null) {
+  const params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
+  if (params.get("layer") !== source.data.name[i]) {
+    params.set("layer", source.data.name[i]);
+    try { history.replaceState(null, "", "#" + params.toString()); } catch (e) { /* sandboxed */ }
+  }
+}

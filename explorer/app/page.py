@@ -1,0 +1,161 @@
+"""The page: header, diagram, layer buttons, details card, statistics table, code, editor.
+
+`Explorer` owns the last valid network. Every change goes through `apply()`, which
+validates with the core and either redraws everything or shows the error and keeps
+what was on screen.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import panel as pn
+from bokeh.models import CustomJS, Div
+
+from ..analysis import Analysis, analyse
+from ..spec import ArchitectureError, Network, default_network, from_json
+from ..urlstate import decode_arch, encode_arch, parse_fragment
+from .views import Views
+
+TITLE = "CNN Architecture Explorer"
+
+STATIC_NOTE = ("Editing the network needs Python, which is not running in this page: layer selection, "
+               "the details card and the table work; to edit, open the live site or run "
+               "<code>python -m explorer serve</code>.")
+
+_HEADER_CSS = """
+.cnnx-head h1 { font-size: 24px; margin: 4px 0; } .cnnx-head p { margin: 2px 0; color: #57606a; }
+"""
+
+
+class Explorer:
+    """One page. `live=False` builds the static page (no editor, no Python callbacks)."""
+
+    def __init__(self, network: Network | None = None, *, live: bool = True, fragment: str = "") -> None:
+        self.analysis: Analysis = analyse(network or default_network())
+        self.live = live
+        self.views = Views(self.analysis)
+        self.notice = pn.pane.HTML("", sizing_mode="stretch_width")
+        # Python writes the encoded network here; a client callback mirrors it into the URL.
+        self.url_sink = Div(name="cnnx-url", text="", visible=False)
+        self.url_sink.js_on_change("text", CustomJS(code="""
+            const params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
+            if (cb_obj.text) params.set("arch", cb_obj.text); else params.delete("arch");
+            try { history.replaceState(null, "", "#" + params.toString()); } catch (e) {}"""))
+        self.editor = None
+        if live:
+            from .editor import Editor
+            self.editor = Editor(self.apply_json)
+            self.editor.show(self.network, None)
+            self.views.source.selected.on_change("indices", self._on_select)
+        self.layout = self._layout()
+        if fragment:
+            self.load_fragment(fragment)
+
+    def load_fragment(self, fragment: str) -> None:
+        """Apply `#layer=…&arch=…&hide=…`. A corrupted arch keeps the current network and says so."""
+        frag = parse_fragment(fragment)
+        if frag.arch and self.live:
+            try:
+                candidate = decode_arch(frag.arch)
+                analysis = analyse(candidate)
+            except ArchitectureError as exc:
+                self.notice.object = self._notice_html(
+                    f"The network in the link could not be loaded: {exc}. Showing the default network instead.")
+            else:
+                self._show(analysis)
+        index = self._index_of(frag.layer)
+        if index is not None:
+            self.views.source.selected.indices = [index]
+        for part in frag.hide:
+            model_name = f"cnnx-part-{part}"
+            for obj in self._parts:
+                if getattr(obj, "name", None) == model_name:
+                    obj.visible = False
+
+    # -- layout -------------------------------------------------------------------------------
+    def _layout(self) -> pn.Column:
+        v = self.views
+        header = pn.pane.HTML(
+            f'<div class="cnnx-head"><h1>{TITLE}</h1><p>Click a block or a layer button to see what the layer '
+            f'does, its output shape, its parameters and its PyTorch code.</p></div>',
+            sizing_mode="stretch_width", stylesheets=[_HEADER_CSS], name="cnnx-part-header")
+        diagram = pn.Column(pn.pane.Bokeh(v.figure, sizing_mode="stretch_width"), sizing_mode="stretch_width",
+                            styles={"overflow-x": "auto"})
+        editor = (self.editor.layout if self.editor is not None else
+                  pn.pane.HTML(f'<p class="cnnx-static-note" style="color:#57606a">{STATIC_NOTE}</p>',
+                               sizing_mode="stretch_width", name="cnnx-part-editor"))
+        heading = pn.pane.HTML("<h2 style='font-size:18px;margin:8px 0 0'>Network statistics</h2>",
+                               sizing_mode="stretch_width", name="cnnx-part-tableheading")
+        self._parts = [header, v.figure, v.legend, v.nav, v.card, v.table, v.code, v.summary, editor]
+        return pn.Column(header, self.notice, v.summary, diagram, v.legend, v.nav, v.live, v.card, heading,
+                         v.table, v.code, self.url_sink, editor, sizing_mode="stretch_width", max_width=1400,
+                         styles={"margin": "0 auto", "padding": "0 8px"})
+
+    @staticmethod
+    def _notice_html(message: str) -> str:
+        if not message:
+            return ""
+        from html import escape
+        return (f'<div role="alert" style="border:1px solid #bf8700;background:#fff8c5;padding:8px 12px;'
+                f'border-radius:6px">{escape(message)}</div>')
+
+    # -- state --------------------------------------------------------------------------------
+    @property
+    def network(self) -> Network:
+        return self.analysis.network
+
+    def _index_of(self, name: str | None) -> int | None:
+        if name is None:
+            return None
+        names = [r.name for r in self.analysis.records]
+        return names.index(name) if name in names else None
+
+    @property
+    def selected(self) -> int | None:
+        indices = self.views.source.selected.indices
+        return indices[0] if indices else None
+
+    def select(self, name: str) -> None:
+        index = self._index_of(name)
+        if index is None:
+            raise KeyError(name)
+        self.views.source.selected.indices = [index]
+
+    def _on_select(self, _attr: str, _old: Any, new: list[int]) -> None:
+        if self.editor is not None:
+            self.editor.show(self.network, new[0] if new else None)
+
+    def apply_json(self, data: dict[str, Any]) -> str | None:
+        """Validate and show a candidate network; return the error message, or None."""
+        try:
+            network = from_json(data)
+            analysis = analyse(network)
+        except ArchitectureError as exc:
+            if self.editor is not None:
+                self.editor.show_error(str(exc))
+            return str(exc)
+        self._show(analysis)
+        return None
+
+    def _show(self, analysis: Analysis) -> None:
+        keep = self.editor.index if self.editor is not None else self.selected
+        self.analysis = analysis
+        n = len(analysis.records)
+        selected = keep if keep is not None and keep < n else None
+        self.views.update(analysis, selected)
+        self.url_sink.text = encode_arch(analysis.network)
+        if self.editor is not None:
+            self.editor.show_error(None)
+            self.editor.show(analysis.network, selected)
+
+
+def create_app(network: Network | None = None, *, live: bool = True, fragment: str = "") -> pn.Column:
+    """The app's layout. `fragment` is the URL hash (layer=…, arch=…, hide=…).
+
+    Registers the page's client-side set-up on the current document when there is one
+    (Panel server, Pyodide); the static export registers it itself.
+    """
+    explorer = Explorer(network, live=live, fragment=fragment)
+    if pn.state.curdoc is not None:
+        pn.state.curdoc.js_on_event("document_ready", explorer.views.ready)
+    return explorer.layout

@@ -1,0 +1,150 @@
+"""Bokeh models for the page: diagram, layer buttons, details card, table, code, live region.
+
+Selection runs in the browser (CustomJS over precomputed view-model columns), so these
+models work the same in the static export, the Panel server and the Pyodide page.
+`Views.update()` swaps in a new network's view model when Python is live.
+"""
+from __future__ import annotations
+
+import base64
+import math
+from html import escape
+from importlib import resources
+
+from bokeh.models import (ColumnDataSource, CustomJS, Div, HoverTool, InlineStyleSheet, Range1d, SaveTool,
+                          TapTool)
+from bokeh.plotting import figure
+
+from ..analysis import Analysis
+from ..codegen import class_name, module_source
+from .theme import CSS
+from .viewmodel import (EMPTY_CARD, DiagramModel, diagram_model, legend_html, nav_html, summary_line,
+                        table_html)
+
+_STYLE = InlineStyleSheet(css=CSS)
+
+
+def _asset(name: str) -> str:
+    return resources.files("explorer.app").joinpath("assets", name).read_text(encoding="utf-8")
+
+
+def _div(name: str, text: str = "", **kwargs: object) -> Div:
+    return Div(name=name, text=text, disable_math=True, sizing_mode="stretch_width",
+               stylesheets=[_STYLE], **kwargs)
+
+
+def _data_url(text: str, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(text.encode('utf-8')).decode('ascii')}"
+
+
+def code_html(analysis: Analysis) -> str:
+    """The whole-model PyTorch file with download links for it and for the JSON."""
+    source = module_source(analysis)
+    stem = class_name(analysis.network).lower()
+    return (f'<details class="cnnx-full-code"><summary>PyTorch code for the whole network</summary>'
+            f'<div class="cnnx-code"><pre><code>{escape(source)}</code></pre></div></details>'
+            f'<p><a download="{stem}.py" href="{_data_url(source, "text/x-python")}">Download .py</a> · '
+            f'<a download="{stem}.json" href="{_data_url(analysis.network.dumps(), "application/json")}">'
+            f'Download architecture JSON</a> · '
+            f'<a download="{stem}.svg" href="{_data_url(diagram_svg(diagram_model(analysis)), "image/svg+xml")}">'
+            f'Download diagram (SVG)</a></p>')
+
+
+def diagram_svg(model: DiagramModel, px: int = 72) -> str:
+    """The diagram as a standalone SVG (for lecture slides), drawn from the same view model."""
+    cols = model.columns
+    n = len(cols["x"])
+    height, mid = 220, 110
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{n * px}" height="{height}" '
+             f'font-family="sans-serif" font-size="11" text-anchor="middle">',
+             '<rect width="100%" height="100%" fill="white"/>']
+    scale = 70
+    for x0, x1 in zip(model.arrows["x0"], model.arrows["x1"]):
+        a, b = (x0 + 0.5) * px, (x1 + 0.5) * px
+        parts.append(f'<line x1="{a:.1f}" y1="{mid}" x2="{b:.1f}" y2="{mid}" stroke="#666" stroke-width="1.5"/>'
+                     f'<path d="M{b:.1f},{mid} l-5,-4 v8 z" fill="#666"/>')
+    for i in range(n):
+        cx, w, h = (cols["x"][i] + 0.5) * px, cols["w"][i] * px, cols["h"][i] * scale
+        parts.append(f'<rect x="{cx - w / 2:.1f}" y="{mid - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" '
+                     f'rx="3" fill="{cols["colour"][i]}"/>'
+                     f'<text x="{cx:.1f}" y="{mid - h / 2 - 6:.1f}" font-weight="bold">{escape(cols["name"][i])}</text>'
+                     f'<text x="{cx:.1f}" y="{mid + h / 2 + 14:.1f}" fill="#444">{escape(cols["shape"][i])}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+class Views:
+    """The Bokeh models of one page and the callbacks that tie them to the selection."""
+
+    def __init__(self, analysis: Analysis) -> None:
+        model = diagram_model(analysis)
+        self.source = ColumnDataSource(model.columns, name="cnnx-layers")
+        self.arrows = ColumnDataSource(model.arrows)
+        self.figure = self._figure(model)
+        self.legend = _div("cnnx-part-legend", legend_html(model))
+        self.nav = _div("cnnx-part-nav", nav_html(analysis))
+        self.card = _div("cnnx-part-card", EMPTY_CARD)
+        self.live = _div("cnnx-live", '<p class="cnnx-sr" role="status" aria-live="polite"></p>',
+                         height=1, margin=0)
+        self.summary = _div("cnnx-part-summary", f'<p class="cnnx-hint">{summary_line(analysis)}</p>')
+        self.table = _div("cnnx-part-table", table_html(analysis))
+        self.code = _div("cnnx-part-code", code_html(analysis))
+        self.source.selected.js_on_change("indices", CustomJS(
+            args=dict(source=self.source, card=self.card, nav=self.nav, table=self.table, live=self.live,
+                      empty_card=EMPTY_CARD),
+            code=_asset("on_select.js")))
+        self.ready = CustomJS(code=_asset("on_ready.js"))
+
+    def _figure(self, model: DiagramModel) -> figure:
+        n = len(model.columns["x"])
+        fig = figure(name="cnnx-part-diagram", height=240, min_width=model.width, sizing_mode="stretch_width",
+                     x_range=Range1d(-0.6, n - 0.4), y_range=Range1d(-1.05, 1.05), toolbar_location="right",
+                     tools="", outline_line_color=None, min_border=4)
+        fig.axis.visible = False
+        fig.grid.visible = False
+        fig.segment(x0="x0", y0="y", x1="x1", y1="y", source=self.arrows, line_color="#666", line_width=1.5)
+        fig.scatter(x="x1", y="y", source=self.arrows, marker="triangle", angle=-math.pi / 2, size=8,
+                    color="#666")
+        blocks = fig.rect(x="x", y="y", width="w", height="h", source=self.source, fill_color="colour",
+                          line_color="colour", line_width=1, hover_line_color="#1f2328", hover_line_width=2,
+                          hover_fill_color="colour", selection_line_color="#1f2328", selection_line_width=3,
+                          selection_fill_color="colour", nonselection_fill_alpha=0.35,
+                          nonselection_line_alpha=0.35, nonselection_fill_color="colour",
+                          nonselection_line_color="colour")
+        for column, y, style in (("name", "top", "bold"), ("shape", "bottom", "normal")):
+            fig.text(x="x", y=y, text=column, source=self.source, text_align="center",
+                     text_baseline="bottom" if y == "top" else "top", text_font_size="11px",
+                     text_font_style=style, text_color="#1f2328" if style == "bold" else "#57606a",
+                     nonselection_text_alpha=0.6)
+        fig.add_tools(
+            TapTool(renderers=[blocks]),
+            HoverTool(renderers=[blocks], tooltips=[("Layer", "@name"), ("Kind", "@kind"),
+                                                     ("Output", "@shape"), ("Parameters", "@params")]),
+            SaveTool(filename="cnn-diagram"))
+        fig.toolbar.logo = None
+        # Bokeh swallows a second tap within 300 ms as a double tap; treat it as a tap too.
+        fig.js_on_event("doubletap", CustomJS(args=dict(source=self.source), code="""
+            const d = source.data;
+            for (let i = 0; i < d.x.length; i++) {
+              if (Math.abs(cb_obj.x - d.x[i]) <= d.w[i] / 2 && Math.abs(cb_obj.y - d.y[i]) <= d.h[i] / 2) {
+                source.selected.indices = [i];
+                return;
+              }
+            }"""))
+        return fig
+
+    def update(self, analysis: Analysis, selected: int | None) -> None:
+        """Show a new network (live tiers only); keep the selection where it still exists."""
+        model = diagram_model(analysis)
+        n = len(model.columns["x"])
+        self.source.selected.indices = []
+        self.arrows.data = model.arrows
+        self.source.data = model.columns
+        self.figure.x_range.update(start=-0.6, end=n - 0.4)
+        self.figure.min_width = model.width
+        self.legend.text = legend_html(model)
+        self.summary.text = f'<p class="cnnx-hint">{summary_line(analysis)}</p>'
+        self.nav.text = nav_html(analysis, selected)
+        self.table.text = table_html(analysis)
+        self.code.text = code_html(analysis)
+        self.source.selected.indices = [selected] if selected is not None and selected < n else []
