@@ -61,21 +61,21 @@ class Editor:
         self.index: int | None = None          # selected layer (0 = Input)
         self.error = pn.pane.HTML("", sizing_mode="stretch_width", name="cnnx-editor-error")
         self.form = pn.Column(sizing_mode="stretch_width")
-        self.preset = pn.widgets.Select(name="Input preset", options=["Custom", *PRESETS], value="CIFAR-10 (3×32×32)")
+        self.preset = pn.widgets.Select(label="Input preset", options=["Custom", *PRESETS], value="CIFAR-10 (3×32×32)")
         self.preset.param.watch(self._on_preset, "value")
-        self.new_type = pn.widgets.Select(name="New layer type", options=list(LAYER_TYPES), value="conv2d")
-        self.insert = pn.widgets.Button(name="Insert after selected", button_type="primary")
-        self.remove = pn.widgets.Button(name="Remove selected")
-        self.up = pn.widgets.Button(name="Move up")
-        self.down = pn.widgets.Button(name="Move down")
-        self.reset = pn.widgets.Button(name="Reset to default", button_type="warning")
+        self.new_type = pn.widgets.Select(label="New layer type", options=list(LAYER_TYPES), value="conv2d")
+        self.insert = pn.widgets.Button(label="Insert after selected", color="primary")
+        self.remove = pn.widgets.Button(label="Remove selected")
+        self.up = pn.widgets.Button(label="Move up")
+        self.down = pn.widgets.Button(label="Move down")
+        self.reset = pn.widgets.Button(label="Reset to default", color="warning")
         for button, action in ((self.insert, self._insert), (self.remove, self._remove), (self.up, self._up),
                                (self.down, self._down), (self.reset, self._reset)):
             button.on_click(lambda _e, act=action: act())
-        self.json = pn.widgets.TextAreaInput(name="Architecture JSON", height=220, sizing_mode="stretch_width")
-        self.apply_json = pn.widgets.Button(name="Apply JSON")
+        self.json = pn.widgets.TextAreaInput(label="Architecture JSON", height=220, sizing_mode="stretch_width")
+        self.apply_json = pn.widgets.Button(label="Apply JSON")
         self.apply_json.on_click(lambda _e: self._submit_text(self.json.value))
-        self.upload = pn.widgets.FileInput(accept=".json,application/json", name="Upload JSON")
+        self.upload = pn.widgets.FileInput(accept=".json,application/json", label="Upload JSON")
         self.upload.param.watch(self._on_upload, "value")
         structure = pn.FlexBox(self.new_type, self.insert, self.remove, self.up, self.down, self.reset,
                                align_items="end")
@@ -121,21 +121,21 @@ class Editor:
             return
         layer = self.network.layers[i - 1]
         raw = layer.to_json()
-        widgets: dict[str, Any] = {"name": pn.widgets.TextInput(name="name", value=names[i - 1], width=140)}
+        widgets: dict[str, Any] = {"name": pn.widgets.TextInput(label="name", value=names[i - 1], width=140)}
         for f in fields(layer):
             if f.name == "name":
                 continue
             kind = f.metadata.get("kind")
             value = raw.get(f.name, None if f.default is MISSING else f.default)
             if kind == "bool":
-                widgets[f.name] = pn.widgets.Checkbox(name=f.name, value=bool(value))
+                widgets[f.name] = pn.widgets.Checkbox(label=f.name, value=bool(value))
             elif kind == "number":
-                widgets[f.name] = pn.widgets.FloatInput(name=f.name, value=float(value), width=120)
+                widgets[f.name] = pn.widgets.FloatInput(label=f.name, value=float(value), width=120)
             elif kind == "count":
                 widgets[f.name] = self._int_widget(f.name, value)
             else:
                 placeholder = "same as kernel" if f.name == "stride" else ("inferred" if value is None else "")
-                widgets[f.name] = pn.widgets.TextInput(name=f.name, value=size_text(value), width=120,
+                widgets[f.name] = pn.widgets.TextInput(label=f.name, value=size_text(value), width=120,
                                                        placeholder=placeholder)
         for w in widgets.values():
             w.param.watch(lambda _e: self._submit_layer(layer.type, widgets), "value")
@@ -145,7 +145,7 @@ class Editor:
     @staticmethod
     def _int_widget(name: str, value: Any) -> pn.widgets.IntInput:
         placeholder = "inferred" if name in ("in_channels", "in_features", "num_features") else ""
-        return pn.widgets.IntInput(name=name, value=value, width=120, placeholder=placeholder)
+        return pn.widgets.IntInput(label=name, value=value, width=120, placeholder=placeholder)
 
     # -- edits --------------------------------------------------------------------------------
     def _layers(self) -> list[dict[str, Any]]:

@@ -1,0 +1,265 @@
+/* CNN Architecture Explorer: progressive enhancement of the prerendered page.
+ *
+ * The page is clickable before any Python runs (static tier: BokehJS + CustomJS over data
+ * computed at build time). This script starts Python in a Web Worker at once, shows its
+ * progress, swaps the prerendered document for the live one when Python is ready
+ * (<html data-tier="live">), or keeps the static page and says why (data-tier="error").
+ * It also registers the offline service worker and, inside an iframe, reports the page
+ * height to the host (postMessage {type: "cnn-explorer:height", height}).
+ */
+(function () {
+  "use strict";
+  var html = document.documentElement;
+  var cfgEl = document.getElementById("cnn-site-config");
+  var CFG = cfgEl ? JSON.parse(cfgEl.textContent) : {};
+  var T0 = performance.timeOrigin;
+  var rel = function (abs) { return Math.round(abs - T0); };   // ms since navigation start
+  var api = (window.cnnExplorer = {
+    tier: "static",
+    marks: {},          // ms since navigation start: worker_start, pyodide_ready, import_*, ...
+    reason: null,
+    progress: null,
+    worker: null,
+  });
+  var embedded = window.parent !== window;
+
+  function mark(name, abs) { api.marks[name] = rel(abs === undefined ? T0 + performance.now() : abs); }
+  function mergeMarks(m) { for (var k in m) if (!(k in api.marks)) api.marks[k] = rel(m[k]); }
+
+  /* ------------------------------------------------------------ status line */
+  var ui = {};
+  function bindUI() {
+    ui.box = document.getElementById("cnn-status");
+    if (!ui.box) return;
+    ui.text = ui.box.querySelector(".cnn-status-text");
+    ui.pct = ui.box.querySelector(".cnn-status-pct");
+    ui.bar = ui.box.querySelector(".cnn-status-bar");
+    ui.fill = ui.box.querySelector(".cnn-status-fill");
+  }
+  var pending = null;
+  function showProgress(label, pct) {
+    api.progress = { label: label, pct: pct };
+    if (!ui.box) { pending = api.progress; return; }
+    if (ui.text.textContent !== label) ui.text.textContent = label;
+    ui.pct.textContent = pct + "%";
+    ui.fill.style.width = pct + "%";
+    ui.bar.setAttribute("aria-valuenow", String(pct));
+  }
+  function notifyHost(extra) {
+    if (!embedded) return;
+    try {
+      var msg = { type: "cnn-explorer:tier", tier: api.tier, reason: api.reason };
+      for (var k in extra) msg[k] = extra[k];
+      window.parent.postMessage(msg, "*");
+    } catch (e) { /* host gone */ }
+  }
+  function setTier(tier, reason) {
+    api.tier = tier;
+    api.reason = reason || null;
+    html.setAttribute("data-tier", tier);
+    mark("tier_" + tier);
+    if (ui.box) {
+      if (tier === "live") {
+        ui.box.hidden = true;
+      } else if (tier === "error") {
+        ui.box.classList.add("cnn-status-error");
+        ui.text.textContent = reason;
+        ui.pct.textContent = "";
+        ui.bar.hidden = true;
+      }
+    }
+    notifyHost({});
+    document.dispatchEvent(new CustomEvent("cnn-explorer:tier", { detail: { tier: tier, reason: reason } }));
+  }
+  function fail(reason, detail) {
+    if (api.tier === "error") return;
+    if (detail) console.error("[cnn-explorer] live tier failed:", detail);
+    setTier("error", CFG.errorPrefix + reason);
+    registerServiceWorker();
+  }
+
+  /* ------------------------------------------------------------ auto height (iframe) */
+  function startAutoHeight() {
+    if (!embedded || typeof ResizeObserver === "undefined") return;
+    var last = -1;
+    var send = function () {
+      var h = Math.ceil(document.body.getBoundingClientRect().height);
+      if (h !== last) {
+        last = h;
+        try { window.parent.postMessage({ type: "cnn-explorer:height", height: h }, "*"); } catch (e) {}
+      }
+    };
+    new ResizeObserver(send).observe(document.body);
+    send();
+  }
+
+  /* ------------------------------------------------------------ service worker */
+  var swStarted = false;
+  function registerServiceWorker() {
+    if (swStarted || !CFG.serviceWorker) return;
+    swStarted = true;
+    try {
+      if (!("serviceWorker" in navigator) || location.protocol === "file:") return;
+      navigator.serviceWorker.register(CFG.serviceWorker, { updateViaCache: "none" })
+        .then(function () { return navigator.serviceWorker.ready; })
+        .then(function () { html.setAttribute("data-offline", "ready"); mark("offline_ready"); })
+        .catch(function (e) { console.warn("[cnn-explorer] no offline copy:", e); });
+    } catch (e) { /* sandboxed without allow-same-origin */ }
+  }
+
+  /* ------------------------------------------------------------ prerendered document */
+  function prerendered() {
+    var want = document.querySelectorAll("[data-root-id]").length;
+    return new Promise(function (resolve) {
+      (function poll() {
+        var B = window.Bokeh;
+        if (B && B.index && B.index.roots && B.index.roots.length >= want && want > 0) resolve();
+        else setTimeout(poll, 25);
+      })();
+    });
+  }
+
+  // Selections made while static (named data sources) are carried over to the live document.
+  function namedSelections() {
+    var out = {};
+    try {
+      var docs = (window.Bokeh && window.Bokeh.documents) || [];
+      docs.forEach(function (doc) {
+        doc.all_models.forEach(function (m) {
+          if (m.name && m.selected && m.selected.indices && m.selected.indices.length) {
+            out[m.name] = Array.from(m.selected.indices);
+          }
+        });
+      });
+    } catch (e) {}
+    return out;
+  }
+
+  /* ------------------------------------------------------------ live document */
+  var worker = null, jsdoc = null, patching = 0, busy = false, queue = [];
+
+  function sendChange(event) {
+    if ((event.setter_id != null && event.setter_id === "py") || patching > 0) return;
+    if (busy && event.model && event.attr) {
+      queue = queue.filter(function (old) { return !(old.model === event.model && old.attr === event.attr); });
+      queue.push(event);
+      return;
+    }
+    busy = true;
+    worker.postMessage({ type: "patch", patch: jsdoc.create_json_patch([event]) });
+  }
+
+  async function goLive(msg) {
+    await prerendered();
+    mark("swap_start");
+    var docs_json = JSON.parse(msg.docs_json);
+    var render_items = JSON.parse(msg.render_items);
+    var root_ids = JSON.parse(msg.root_ids);
+    var carry = namedSelections();
+    var scroll = [window.scrollX, window.scrollY];
+    var root_els = document.querySelectorAll("[data-root-id]");
+    var data_roots = [];
+    root_els.forEach(function (el) { data_roots.push([el.getAttribute("data-root-id"), el.id]); });
+    data_roots.sort(function (a, b) { return a[0] < b[0] ? -1 : 1; });
+    var roots = {};
+    for (var i = 0; i < data_roots.length && i < root_ids.length; i++) roots[root_ids[i]] = data_roots[i][1];
+    render_items[0].roots = roots;
+    render_items[0].root_ids = root_ids;
+    var staticJson = document.querySelector('script[type="application/json"][id]:not(#cnn-site-config)');
+    Bokeh.index.roots.map(function (v) { v.remove(); });
+    root_els.forEach(function (el) { el.innerHTML = ""; });
+    var views;
+    try {
+      views = (await Bokeh.embed.embed_items(docs_json, render_items))[0];
+    } catch (e) {
+      // put the static page back: the live document could not be shown
+      Bokeh.index.roots.map(function (v) { v.remove(); });
+      root_els.forEach(function (el) { el.innerHTML = ""; });
+      if (staticJson) {
+        await Bokeh.embed.embed_items(staticJson.textContent, CFG.staticRenderItems || []);
+      }
+      throw e;
+    }
+    jsdoc = Array.from(views.roots.values())[0].model.document;
+    api.document = jsdoc;
+    jsdoc.on_change(sendChange, false);
+    window.scrollTo(scroll[0], scroll[1]);
+    mark("live_rendered");
+    worker.postMessage({ type: "rendered" });
+    worker.postMessage({ type: "location", location: JSON.stringify(window.location) });
+    for (var name in carry) {
+      var m = jsdoc.get_model_by_name(name);
+      if (m && m.selected) m.selected.indices = carry[name];
+    }
+  }
+
+  function onWorkerMessage(event) {
+    var msg = event.data;
+    if (msg.type === "progress") {
+      showProgress(msg.label, msg.pct);
+    } else if (msg.type === "render") {
+      mergeMarks(msg.marks);
+      goLive(msg).catch(function (e) { fail("the live document could not be shown (" + e + ").", e); });
+    } else if (msg.type === "linked") {
+      mergeMarks(msg.marks);
+      setTier("live");
+      registerServiceWorker();
+    } else if (msg.type === "idle") {
+      if (queue.length) {
+        var patch = jsdoc.create_json_patch(queue);
+        queue = [];
+        busy = true;
+        worker.postMessage({ type: "patch", patch: patch });
+      } else {
+        busy = false;
+      }
+    } else if (msg.type === "patch") {
+      try { patching += 1; jsdoc.apply_json_patch(msg.patch, msg.buffers); }
+      finally { patching -= 1; }
+    } else if (msg.type === "error") {
+      mergeMarks(msg.marks || {});
+      fail(msg.reason, msg.detail);
+    }
+  }
+
+  function startWorker() {
+    if (!CFG.live) return;
+    if (typeof Worker === "undefined" || typeof WebAssembly !== "object") {
+      fail("this browser cannot run Python (no Web Workers or WebAssembly).");
+      return;
+    }
+    try {
+      worker = api.worker = new Worker(CFG.worker);
+    } catch (e) {
+      fail(location.protocol === "file:"
+        ? "open the site through a web server (file:// pages cannot start Python)."
+        : "the Python worker could not start (" + e.message + ").", e);
+      return;
+    }
+    mark("worker_created");
+    worker.onmessage = onWorkerMessage;
+    worker.onerror = function (e) {
+      e.preventDefault && e.preventDefault();
+      fail("Python could not be loaded (" + (e.message || "worker error") + ").", e);
+    };
+    worker.postMessage({ type: "start", location: JSON.stringify(window.location) });
+    window.addEventListener("hashchange", function () {
+      if (worker) worker.postMessage({ type: "location", location: JSON.stringify(window.location) });
+    });
+  }
+
+  startWorker();
+  function onReady() {
+    bindUI();
+    if (pending) showProgress(pending.label, pending.pct);
+    if (!CFG.live) {
+      setTier("static");
+      registerServiceWorker();
+    }
+    startAutoHeight();
+    // the first paint of the prerendered document (first clickable layer)
+    prerendered().then(function () { mark("prerendered"); notifyHost({}); });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", onReady, { once: true });
+  else onReady();
+})();

@@ -1,0 +1,155 @@
+"""The Panel page in CPython: selection data, edits, bad edits, URL fragment."""
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+
+pn = pytest.importorskip("panel")
+
+from explorer.analysis import analyse  # noqa: E402
+from explorer.app.page import Explorer  # noqa: E402
+from explorer.app.viewmodel import table_rows  # noqa: E402
+from explorer.spec import default_network  # noqa: E402
+from explorer.urlstate import encode_arch  # noqa: E402
+
+
+def text(html: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.fixture
+def app() -> Explorer:
+    return Explorer(live=True)
+
+
+def conv1_json(app: Explorer, **changes: object) -> dict:
+    data = app.network.to_json()
+    data["layers"][0] = {**data["layers"][0], **changes}
+    return data
+
+
+def test_every_layer_has_a_card_with_shape_params_and_code(app: Explorer) -> None:
+    src = app.views.source.data
+    expected = analyse(default_network()).records
+    assert src["name"] == [r.name for r in expected]
+    for r, card, say in zip(expected, src["card"], src["say"]):
+        body = text(card)
+        assert 'id="layer-details"' in card
+        assert r.shape_text in body
+        assert f"{r.params:,}" in body
+        assert r.pytorch in body
+        assert say.startswith(f"{r.name}: output ")
+
+
+def test_layer_buttons_mirror_blocks_in_order(app: Explorer) -> None:
+    names = re.findall(r'<button type="button" data-i="\d+"[^>]*>([^<]+)</button>', app.views.nav.text)
+    assert names == app.views.source.data["name"]
+    assert len(names) == 17
+
+
+def test_select_updates_selection_and_editor(app: Explorer) -> None:
+    app.select("Conv2")
+    assert app.selected == 5
+    app._on_select("indices", [], [5])
+    assert app.editor is not None and app.editor.index == 5
+    labels = [w.name for w in app.editor.form.objects[1].objects]
+    assert "out_channels" in labels and "kernel_size" in labels
+
+
+def test_edit_recomputes_everything(app: Explorer) -> None:
+    assert app.apply_json(conv1_json(app, out_channels=16)) is None
+    conv1 = app.analysis.record("Conv1")
+    assert conv1.params == 448
+    assert app.analysis.total_params == 620_810 - 448 - 32 - 9_216
+    assert "448" in text(app.views.source.data["card"][1])
+    assert f"{app.analysis.total_params:,}" in text(app.views.table.text)
+    assert "nn.Conv2d(3, 16, kernel_size=3, padding=1)" in text(app.views.code.text)
+    assert app.url_sink.text == encode_arch(app.network)
+
+
+@pytest.mark.parametrize("changes, fragment", [
+    ({"out_channels": 0}, "Conv1 (layer 1): out_channels"),
+    ({"kernel_size": 40}, "Conv1 (layer 1): kernel_size 40 does not fit"),
+    ({"kernal_size": 3}, "unknown field \"kernal_size\""),
+    ({"groups": 5}, "groups=5 must divide"),
+])
+def test_bad_edit_keeps_last_valid_network(app: Explorer, changes: dict, fragment: str) -> None:
+    before = app.views.source.data["card"]
+    error = app.apply_json(conv1_json(app, **changes))
+    assert error is not None and fragment in error
+    assert app.analysis.total_params == 620_810
+    assert app.views.source.data["card"] == before
+    assert app.editor is not None and fragment in unescape(app.editor.error.object)
+
+
+def test_good_edit_after_bad_clears_error(app: Explorer) -> None:
+    app.apply_json(conv1_json(app, out_channels=0))
+    assert app.apply_json(conv1_json(app, out_channels=8)) is None
+    assert app.editor is not None and app.editor.error.object == ""
+
+
+def test_editor_structure_buttons(app: Explorer) -> None:
+    editor = app.editor
+    assert editor is not None
+    editor.show(app.network, 1)               # Conv1 selected
+    editor.new_type.value = "dropout"
+    editor._insert()
+    assert [r.type for r in app.analysis.records[:3]] == ["input", "conv2d", "dropout"]
+    editor._remove()                            # removes the new dropout (selected after insert)
+    assert app.analysis.total_params == 620_810
+    editor.show(app.network, 12)               # Pool3
+    editor._down()                              # Pool3 after Flatten: invalid, network kept
+    assert "Pool3" in editor.error.object and "move it before Flatten" in editor.error.object
+    assert app.analysis.records[12].name == "Pool3" and editor.index == 12
+    editor.show(app.network, 15)               # ReLU4
+    editor._up()                                # ReLU before FC1: valid, names renumber
+    assert [r.name for r in app.analysis.records[13:17]] == ["Flatten", "ReLU4", "FC1", "Logits"]
+
+
+def test_input_preset_rewires_the_network(app: Explorer) -> None:
+    editor = app.editor
+    assert editor is not None
+    editor.preset.value = "MNIST (1×28×28)"
+    assert app.network.input.shape == (1, 28, 28)
+    # 28 → 14 → 7 → 3 after three pools: FC1 now takes 128·3·3 inputs.
+    assert app.analysis.record("FC1").params == 128 * 3 * 3 * 256 + 256
+
+
+def test_fragment_loads_network_and_layer() -> None:
+    net = default_network()
+    data = net.to_json()
+    data["layers"][0]["out_channels"] = 8
+    from explorer.spec import from_json
+    arch = encode_arch(from_json(data))
+    app = Explorer(live=True, fragment=f"#layer=Conv2&arch={arch}")
+    assert app.analysis.record("Conv1").params == 3 * 3 * 3 * 8 + 8
+    assert app.selected == 5
+    assert app.notice.object == ""
+
+
+def test_corrupted_fragment_loads_default_and_says_so() -> None:
+    app = Explorer(live=True, fragment="#arch=%%%not-base64")
+    assert app.analysis.total_params == 620_810
+    assert "could not be loaded" in app.notice.object
+
+
+def test_fragment_hide_parts() -> None:
+    app = Explorer(live=True, fragment="#hide=table,code")
+    assert app.views.table.visible is False and app.views.code.visible is False
+    assert app.views.card.visible is True
+
+
+def test_table_groups_conv_and_bn_like_the_seed() -> None:
+    rows = table_rows(analyse(default_network()))
+    labels = [r.label for r in rows]
+    assert labels == ["Input", "Conv1 + BN", "Pool1", "Conv2 + BN", "Pool2", "Conv3 + BN", "Pool3", "Flatten",
+                      "FC1", "FC2 (Logits)"]
+    assert [r.params for r in rows][1] == "896 + 64"
+
+
+def test_static_page_has_no_editor() -> None:
+    app = Explorer(live=False)
+    assert app.editor is None
+    assert app.views.source.selected.js_property_callbacks  # client-side selection wired
