@@ -257,6 +257,8 @@ def loads(text: str) -> Network:
     except json.JSONDecodeError as exc:
         raise ArchitectureError(
             f"the architecture is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except (ValueError, RecursionError) as exc:  # an integer of > 4300 digits; nesting too deep
+        raise ArchitectureError(f"the architecture is not usable JSON: {str(exc).split(';')[0]}") from None
     return from_json(data)
 
 
@@ -268,7 +270,7 @@ def from_json(data: Any) -> Network:
         raise ArchitectureError(f"unknown top-level field {_quote(sorted(unknown)[0])}; "
                                 "allowed: \"name\", \"input\", \"layers\"")
     name = data.get("name", "Network")
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str) or not name.strip() or not _is_text(name):
         raise ArchitectureError("\"name\" must be a non-empty string")
     input_spec = _parse_input(data.get("input", MISSING))
     raw_layers = data.get("layers", MISSING)
@@ -351,7 +353,7 @@ def parse_layer(raw: Any, index: int, label: str | None = None) -> Layer:
 def _check_field(f: Any, value: Any, index: int, label: str) -> Any:
     kind = f.metadata.get("kind")
     if kind == "name":
-        if not isinstance(value, str) or not value.strip() or len(value) > 40:
+        if not isinstance(value, str) or not value.strip() or len(value) > 40 or not _is_text(value):
             raise ArchitectureError("name must be a non-empty string of at most 40 characters",
                                     index=index, name=label, field="name")
         if value.strip() == "Input":
@@ -421,6 +423,15 @@ def _normalise_default(f: Any) -> Any:
     if f.metadata.get("kind") == "size" and isinstance(f.default, int):
         return (f.default, f.default)
     return f.default
+
+
+def _is_text(value: str) -> bool:
+    """False for strings that cannot be written as UTF-8 (lone surrogates such as "\\ud800")."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _describe(value: Any) -> str:

@@ -16,11 +16,13 @@ from .theme import COLOURS, LEGEND, icon
 
 
 def human(n: float) -> str:
-    """620810 → "~621K"; 10906826 → "~10.9M"."""
+    """620810 → "~620K"; 10906826 → "~10.9M" (as the seed's table rounds)."""
     for div, unit in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
         if n >= div:
             value = n / div
-            return f"~{value:.3g}{unit}" if value < 100 else f"~{value:.0f}{unit}"
+            decimals = max(0, 3 - len(str(int(value))))   # three significant digits, truncated
+            value = math.floor(value * 10**decimals) / 10**decimals
+            return f"~{value:.{decimals}f}{unit}"
     return f"{n:,.0f}"
 
 
