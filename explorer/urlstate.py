@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlencode
 from .spec import ArchitectureError, Network, from_json
 
 MAX_FRAGMENT = 64_000
-HIDEABLE = ("summary", "diagram", "legend", "nav", "card", "table", "code", "editor")
+HIDEABLE = ("header", "summary", "diagram", "legend", "nav", "quiz", "card", "table", "insights", "code", "editor")
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def decode_arch(text: str) -> Network:
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         data = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise ArchitectureError("the network in the URL (arch=…) is corrupted: it is not base64url-encoded "
                                 "JSON; the default network is shown instead") from None
     return from_json(data)

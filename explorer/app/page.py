@@ -86,9 +86,10 @@ class Explorer:
                                sizing_mode="stretch_width", name="cnnx-part-editor"))
         heading = pn.pane.HTML("<h2 style='font-size:18px;margin:8px 0 0'>Network statistics</h2>",
                                sizing_mode="stretch_width", name="cnnx-part-tableheading")
-        self._parts = [header, v.figure, v.legend, v.nav, v.card, v.table, v.code, v.summary, editor]
-        return pn.Column(header, self.notice, v.summary, diagram, v.legend, v.nav, v.live, v.card, editor,
-                         heading, v.table, v.code, self.url_sink, sizing_mode="stretch_width", max_width=1400,
+        self._parts = [header, v.figure, v.legend, v.nav, v.card, v.table, v.code, v.summary, editor, v.insights,
+                       v.quiz_toggle]
+        return pn.Column(header, self.notice, v.summary, diagram, v.legend, v.nav, v.quiz_toggle, v.live, v.card,
+                         editor, heading, v.table, v.insights, v.code, self.url_sink, sizing_mode="stretch_width", max_width=1400,
                          styles={"margin": "0 auto", "padding": "0 8px"})
 
     @staticmethod

@@ -82,5 +82,13 @@ CSS = """
 .cnnx-scroll { overflow-x: auto; }
 .cnnx-hint { color: var(--cnnx-muted); }
 .cnnx-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.cnnx-bar { display: inline-block; height: 10px; min-width: 1px; border-radius: 2px; vertical-align: middle;
+             max-width: 75%; }
+.cnnx-pct { font-size: 12px; color: var(--cnnx-muted); margin-left: 6px; }
+.cnnx-budget-table td { min-width: 110px; }
+details summary { cursor: pointer; font-weight: 600; margin: 6px 0; }
+.cnnx-quiz input { font: inherit; padding: 4px 6px; border: 1px solid var(--cnnx-border); border-radius: 6px;
+                   max-width: 100%; }
+.cnnx-feedback { font-weight: 600; }
 @media (max-width: 600px) { .cnnx-table .wide { display: none; } #layer-details { padding: 10px; } }
 """

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..analysis import Analysis, LayerRecord, format_shape
 from ..content import announcement, explain
+from .quiz import quiz_html
 from .theme import COLOURS, LEGEND, icon
 
 
@@ -55,7 +56,7 @@ def diagram_model(analysis: Analysis) -> DiagramModel:
     channels = [r.output_shape[0] for r in recs]
     max_sp, max_c = max(spatial or [1]), max(channels)
     cols: dict[str, list[Any]] = {k: [] for k in (
-        "x", "y", "w", "h", "colour", "name", "label", "shape", "params", "kind", "card", "say",
+        "x", "y", "w", "h", "colour", "name", "label", "shape", "params", "kind", "card", "quiz", "say",
         "top", "bottom")}
     for i, r in enumerate(recs):
         if len(r.output_shape) == 3:
@@ -74,6 +75,7 @@ def diagram_model(analysis: Analysis) -> DiagramModel:
         cols["params"].append(f"{r.params:,}")
         cols["kind"].append(explain(r).title)
         cols["card"].append(card_html(r))
+        cols["quiz"].append(quiz_html(r))
         cols["say"].append(announcement(r))
         cols["top"].append(round(h / 2 + 0.08, 4))
         cols["bottom"].append(round(-h / 2 - 0.08, 4))

@@ -17,6 +17,8 @@ from bokeh.plotting import figure
 
 from ..analysis import Analysis
 from ..codegen import class_name, module_source
+from .insights import budget_html, conventions_html
+from .quiz import TOGGLE
 from .theme import CSS
 from .viewmodel import (EMPTY_CARD, DiagramModel, diagram_model, legend_html, nav_html, summary_line,
                         table_html)
@@ -30,7 +32,7 @@ def _asset(name: str) -> str:
 
 def _div(name: str, text: str = "", **kwargs: object) -> Div:
     return Div(name=name, text=text, disable_math=True, sizing_mode="stretch_width",
-               stylesheets=[_STYLE], **kwargs)
+               stylesheets=[InlineStyleSheet(css=CSS)], **kwargs)  # not shared: Bokeh wipes it with a session
 
 
 def _data_url(text: str, mime: str) -> str:
@@ -48,6 +50,10 @@ def code_html(analysis: Analysis) -> str:
             f'Download architecture JSON</a> · '
             f'<a download="{stem}.svg" href="{_data_url(diagram_svg(diagram_model(analysis)), "image/svg+xml")}">'
             f'Download diagram (SVG)</a></p>')
+
+
+def insights_html(analysis: Analysis) -> str:
+    return budget_html(analysis) + conventions_html(analysis)
 
 
 def diagram_svg(model: DiagramModel, px: int = 72) -> str:
@@ -89,6 +95,8 @@ class Views:
         self.summary = _div("cnnx-part-summary", f'<p class="cnnx-hint">{summary_line(analysis)}</p>')
         self.table = _div("cnnx-part-table", table_html(analysis))
         self.code = _div("cnnx-part-code", code_html(analysis))
+        self.insights = _div("cnnx-part-insights", insights_html(analysis))
+        self.quiz_toggle = _div("cnnx-part-quiz", TOGGLE)
         self.source.selected.js_on_change("indices", CustomJS(
             args=dict(source=self.source, card=self.card, nav=self.nav, table=self.table, live=self.live,
                       empty_card=EMPTY_CARD),
@@ -147,4 +155,5 @@ class Views:
         self.nav.text = nav_html(analysis, selected)
         self.table.text = table_html(analysis)
         self.code.text = code_html(analysis)
+        self.insights.text = insights_html(analysis)
         self.source.selected.indices = [selected] if selected is not None and selected < n else []

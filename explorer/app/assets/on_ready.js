@@ -61,3 +61,31 @@ if (!window.cnnxHashListener) {
   window.addEventListener("hashchange", () => window.cnnxApplyHash());
 }
 window.cnnxApplyHash();
+function parseInts(text) {
+  return (String(text).match(/\d+/g) || []).map(Number);
+}
+window.cnnxCheck = function (form) {
+  const want = form.dataset.shape.split(",").map(Number);
+  const got = parseInts(form.elements.shape.value);
+  const shapeOk = got.length === want.length && got.every((v, k) => v === want[k]);
+  const params = form.elements.params.value.replace(/[^\d]/g, "");
+  const paramsOk = params !== "" && Number(params) === Number(form.dataset.params);
+  const say = (ok, what) => (ok ? what + ": correct." : what + ": not quite.");
+  form.querySelector(".cnnx-feedback").textContent =
+    say(shapeOk, "Output shape") + " " + say(paramsOk, "Parameters") + " The worked answer is below.";
+  form.dataset.result = (shapeOk ? "shape-ok" : "shape-wrong") + " " + (paramsOk ? "params-ok" : "params-wrong");
+  form.querySelector(".cnnx-reveal").hidden = false;
+  return false;
+};
+window.cnnxQuizToggle = function (button) {
+  window.cnnxQuiz = !window.cnnxQuiz;
+  button.setAttribute("aria-pressed", window.cnnxQuiz ? "true" : "false");
+  const src = layers();
+  if (src == null) return;
+  const i = src.selected.indices.length ? src.selected.indices[0] : null;
+  if (i === null) return;
+  for (const doc of Bokeh.documents) {
+    const card = doc.get_model_by_name("cnnx-part-card");
+    if (card != null) card.text = window.cnnxQuiz ? src.data.quiz[i] : src.data.card[i];
+  }
+};

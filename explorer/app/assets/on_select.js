@@ -3,7 +3,7 @@
 // truth: card, buttons, table row, live region and URL fragment all follow it here.
 const sel = source.selected.indices;
 const i = sel.length ? sel[0] : null;
-card.text = i === null ? empty_card : source.data.card[i];
+card.text = i === null ? empty_card : (window.cnnxQuiz ? source.data.quiz[i] : source.data.card[i]);
 function host(model) {
   const view = Bokeh.index.find_one(model);
   return view == null ? null : (view.markup_el || view.el);

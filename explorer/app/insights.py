@@ -1,0 +1,72 @@
+"""Where the cost lives (budget bars) and why tools disagree (convention switches).
+
+Plain HTML computed from an Analysis, so both work in the static page too.
+"""
+from __future__ import annotations
+
+from html import escape
+
+from ..analysis import Analysis
+from .theme import COLOURS
+from .viewmodel import human
+
+
+def shares(values: list[int]) -> list[float]:
+    """Each value as a percentage of the total (all zeros when the total is zero)."""
+    total = sum(values)
+    return [100.0 * v / total if total else 0.0 for v in values]
+
+
+def budget_html(analysis: Analysis) -> str:
+    """Per-layer bars: share of parameters, MACs and activation memory."""
+    recs = [r for r in analysis.records if r.index > 0]
+    metrics = (("Parameters", [r.params for r in recs]), ("MACs", [r.macs for r in recs]),
+               ("Activation memory", [r.activation_bytes for r in recs]))
+    head = "".join(f'<th scope="col">{name}</th>' for name, _ in metrics)
+    pcts = [shares(values) for _, values in metrics]
+    rows = []
+    for i, r in enumerate(recs):
+        cells = "".join(
+            f'<td><span class="cnnx-bar" style="width:{p[i]:.1f}%;background:{COLOURS[r.category]}"></span>'
+            f'<span class="cnnx-pct">{p[i]:.1f} %</span></td>' for p in pcts)
+        rows.append(f'<tr data-rows="{r.index}" onclick="cnnxSelect(this,{r.index})"><th scope="row">'
+                    f'{escape(r.name)}</th>{cells}</tr>')
+    top = max(recs, key=lambda r: r.params)
+    top_macs = max(recs, key=lambda r: r.macs)
+    p_share = pcts[0][recs.index(top)]
+    m_share = pcts[1][recs.index(top)]
+    lead = (f"{escape(top.name)} holds {p_share:.1f} % of the parameters but only {m_share:.1f} % of the "
+            f"MACs; {escape(top_macs.name)} does the most arithmetic ({pcts[1][recs.index(top_macs)]:.1f} %).")
+    return (f'<details class="cnnx-budget"><summary>Where the cost lives</summary><p>{lead}</p>'
+            f'<div class="cnnx-scroll"><table class="cnnx-table cnnx-budget-table"><thead><tr>'
+            f'<th scope="col">Layer</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div></details>')
+
+
+def conventions_html(analysis: Analysis) -> str:
+    """The same network counted the ways different tools count it, with a sentence on each."""
+    params, buffers, macs = analysis.total_params, analysis.total_buffers, analysis.total_macs
+    param_bytes = params * 4
+    act = analysis.total_activation_bytes
+    rows = [
+        ("Parameters, PyTorch / torchinfo", f"{params:,}",
+         "Counts what model.parameters() holds: weights and biases, and BatchNorm's scale γ and shift β (2·C)."),
+        ("Parameters, Keras model.summary()", f"{params + buffers:,}",
+         f"Keras also lists BatchNorm's running mean and variance as non-trainable parameters (4·C in all): "
+         f"{buffers:,} more here." if buffers else "The same here: this network has no BatchNorm running statistics."),
+        ("MACs (multiply–accumulates)", f"{macs:,} ({human(macs)})",
+         "One multiply plus one add counts once; this is what torchinfo reports as mult-adds."),
+        ("FLOPs ≈ 2 × MACs", f"{2 * macs:,} ({human(2 * macs)})",
+         "Papers that count floating-point operations count the multiply and the add separately."),
+        ("Weights in memory, MB (10⁶ bytes)", f"{param_bytes / 1e6:,.2f} MB",
+         "float32 = 4 bytes per parameter; decimal megabytes, as disk sizes are quoted."),
+        ("Weights in memory, MiB (2²⁰ bytes)", f"{param_bytes / 2**20:,.2f} MiB",
+         "The same bytes in binary units, as RAM and most frameworks report them."),
+        ("Activations for one image", f"{act / 2**20:,.2f} MiB",
+         "Every layer's float32 output, summed; training stores these for the backward pass, per image."),
+    ]
+    body = "".join(f'<tr><th scope="row">{escape(a)}</th><td class="num">{escape(b)}</td><td>{escape(c)}</td></tr>'
+                   for a, b, c in rows)
+    return (f'<details class="cnnx-conventions"><summary>Why tools report different numbers</summary>'
+            f'<div class="cnnx-scroll"><table class="cnnx-table"><thead><tr><th scope="col">Convention</th>'
+            f'<th scope="col" class="num">Value</th><th scope="col">Why</th></tr></thead><tbody>{body}</tbody>'
+            f'</table></div></details>')
