@@ -5,6 +5,7 @@ with the core and either shows the new network or keeps the last valid one.
 """
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import MISSING, fields
@@ -12,6 +13,8 @@ from typing import Any, Callable
 
 import panel as pn
 
+from ..exercise import new_exercise
+from ..presets import PRESETS as PRESET_NETWORKS
 from ..spec import LAYER_TYPES, Network, default_network, resolve_names
 
 PRESETS = {"CIFAR-10 (3×32×32)": (3, 32, 32), "MNIST (1×28×28)": (1, 28, 28),
@@ -69,6 +72,10 @@ class Editor:
         self.up = pn.widgets.Button(label="Move up")
         self.down = pn.widgets.Button(label="Move down")
         self.reset = pn.widgets.Button(label="Reset to default", color="warning")
+        self.network_preset = pn.widgets.Select(label="Preset network", options=["—", *PRESET_NETWORKS], value="—")
+        self.network_preset.param.watch(self._on_network_preset, "value")
+        self.exercise = pn.widgets.Button(label="New exercise (random sizes)")
+        self.exercise.on_click(lambda _e: self._new_exercise())
         for button, action in ((self.insert, self._insert), (self.remove, self._remove), (self.up, self._up),
                                (self.down, self._down), (self.reset, self._reset)):
             button.on_click(lambda _e, act=action: act())
@@ -79,11 +86,12 @@ class Editor:
         self.upload.param.watch(self._on_upload, "value")
         structure = pn.FlexBox(self.new_type, self.insert, self.remove, self.up, self.down, self.reset,
                                align_items="end")
+        networks = pn.FlexBox(self.network_preset, self.preset, self.exercise, align_items="end")
         self.layout = pn.Column(
             pn.pane.HTML("<h2>Edit the network</h2><p>Select a layer (diagram or buttons), change its settings "
                          "and everything recomputes. Invalid settings are explained here and the last valid "
                          "network stays on screen.</p>", sizing_mode="stretch_width"),
-            self.error, self.form, structure, self.preset,
+            self.error, self.form, structure, networks,
             pn.Card(self.json, pn.Row(self.apply_json, self.upload), title="Architecture as JSON",
                     collapsed=True, sizing_mode="stretch_width"),
             sizing_mode="stretch_width", name="cnnx-part-editor")
@@ -224,6 +232,14 @@ class Editor:
         self.index = index
         if self._submit(layers) is not None:
             self.index = previous
+
+    def _on_network_preset(self, event: Any) -> None:
+        if event.new in PRESET_NETWORKS:
+            self.index = None
+            self.on_apply(copy.deepcopy(PRESET_NETWORKS[event.new]))
+
+    def _new_exercise(self) -> None:
+        self.on_apply(new_exercise(self.network).to_json())
 
     def _reset(self) -> None:
         self.on_apply(default_network().to_json())

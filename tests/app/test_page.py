@@ -153,3 +153,24 @@ def test_static_page_has_no_editor() -> None:
     app = Explorer(live=False)
     assert app.editor is None
     assert app.views.source.selected.js_property_callbacks  # client-side selection wired
+
+
+def test_presets_load_and_broken_preset_teaches(app: Explorer) -> None:
+    editor = app.editor
+    assert editor is not None
+    editor.network_preset.value = "LeNet-5 (1×32×32)"
+    assert app.network.name == "LeNet-5" and app.analysis.total_params == 61_706
+    editor.network_preset.value = "Broken on purpose: Linear in_features"
+    assert app.network.name == "LeNet-5"  # last valid network kept
+    assert "in_features is 4096 but 2048 values arrive" in editor.error.object
+    assert "nn.Linear(2048, 256)" in editor.error.object
+
+
+def test_new_exercise_changes_sizes_but_keeps_structure(app: Explorer) -> None:
+    editor = app.editor
+    assert editor is not None
+    before = [r.type for r in app.analysis.records]
+    editor._new_exercise()
+    assert [r.type for r in app.analysis.records] == before
+    assert app.analysis.output_shape == (10,)
+    assert app.analysis.total_params != 620_810
