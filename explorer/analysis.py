@@ -48,6 +48,7 @@ class LayerRecord:
     activation_bytes: int
     receptive_field: tuple[int, int] | None
     jump: tuple[int, int] | None  # distance on the input between neighbouring outputs
+    start: tuple[float, float] | None  # input-pixel coordinates of output pixel (0, 0)'s centre
     pytorch: str
     shape_formula: str
     param_formula: str
@@ -126,6 +127,7 @@ class _Trace:
     shape: Shape
     rf: tuple[int, int] | None = (1, 1)
     jump: tuple[int, int] | None = (1, 1)
+    start: tuple[float, float] | None = (0.0, 0.0)
     source: str = "Input"
 
 
@@ -134,14 +136,14 @@ def analyse(network: Network) -> Analysis:
     shape = network.input.shape
     _check_activation(shape, 0, "Input")
     records = [LayerRecord(0, "Input", "input", "input", "×".join(map(str, shape)), None, shape, 0, 0, 0, 0,
-                           _bytes(shape), (1, 1), (1, 1), "", f"input image {_cross(shape)}",
+                           _bytes(shape), (1, 1), (1, 1), (0.0, 0.0), "", f"input image {_cross(shape)}",
                            "no parameters", None)]
     trace = _Trace(shape)
     for index, (layer, name) in enumerate(zip(network.layers, network.names), start=1):
         record = _analyse_layer(layer, index, name, trace)
         _check_activation(record.output_shape, index, name)
         records.append(record)
-        trace = _Trace(record.output_shape, record.receptive_field, record.jump,
+        trace = _Trace(record.output_shape, record.receptive_field, record.jump, record.start,
                        f"{name}" if layer.type != "flatten" else f"{_cross(trace.shape)} after Flatten")
     return Analysis(network, tuple(records))
 
@@ -153,12 +155,13 @@ def _analyse_layer(layer: Layer, index: int, name: str, trace: _Trace) -> LayerR
         return ArchitectureError(message, index=index, name=name, field=field)
 
     def record(out: Shape, *, op: str, params: int = 0, trainable: int | None = None, buffers: int = 0,
-               macs: int = 0, rf: Any = "same", jump: Any = "same", shape_formula: str = "",
-               param_formula: str = "no parameters") -> LayerRecord:
+               macs: int = 0, rf: Any = "same", jump: Any = "same", start: Any = "same",
+               shape_formula: str = "", param_formula: str = "no parameters") -> LayerRecord:
         return LayerRecord(
             index, name, layer.type, CATEGORY[layer.type], op, shape, out, params,
             params if trainable is None else trainable, buffers, macs, _bytes(out),
             trace.rf if rf == "same" else rf, trace.jump if jump == "same" else jump,
+            trace.start if start == "same" else start,
             codegen.pytorch_line(layer, shape), shape_formula or f"same shape as its input: {_cross(out)}",
             param_formula, layer)
 
@@ -184,6 +187,7 @@ def _analyse_layer(layer: Layer, index: int, name: str, trace: _Trace) -> LayerR
                       macs=(per_filter + (1 if layer.bias else 0)) * layer.out_channels * h * w,
                       rf=_rf(trace, layer.kernel_size, layer.dilation),
                       jump=_jump(trace, layer.stride),
+                      start=_start(trace, layer.kernel_size, layer.padding, layer.dilation),
                       shape_formula=_shape_formula(shape, out, layer.kernel_size, layer.stride,
                                                    layer.padding, layer.dilation),
                       param_formula=formula)
@@ -210,7 +214,7 @@ def _analyse_layer(layer: Layer, index: int, name: str, trace: _Trace) -> LayerR
         h, w = _spatial(shape, layer.kernel_size, stride, layer.padding, (1, 1), fail)
         out = (shape[0], h, w)
         return record(out, op=f"{_k(layer.kernel_size)} /{_v(stride)}", rf=_rf(trace, layer.kernel_size, (1, 1)),
-                      jump=_jump(trace, stride),
+                      jump=_jump(trace, stride), start=_start(trace, layer.kernel_size, layer.padding, (1, 1)),
                       shape_formula=_shape_formula(shape, out, layer.kernel_size, stride, layer.padding, (1, 1)))
     if isinstance(layer, AdaptiveAvgPool2d):
         c = _need_spatial(shape, fail, "adaptive pooling")
@@ -219,12 +223,13 @@ def _analyse_layer(layer: Layer, index: int, name: str, trace: _Trace) -> LayerR
         kernel = (_adaptive_kernel(shape[1], oh), _adaptive_kernel(shape[2], ow))
         stride = (max(shape[1] // oh, 1), max(shape[2] // ow, 1))
         return record(out, op=f"→{_k(layer.output_size)}", rf=_rf(trace, kernel, (1, 1)), jump=_jump(trace, stride),
+                      start=_start(trace, kernel, (0, 0), (1, 1)),
                       shape_formula=f"output size is fixed at {oh}×{ow}: each cell averages a "
                                     f"~{kernel[0]}×{kernel[1]} window of the {shape[1]}×{shape[2]} input")
     if isinstance(layer, Flatten):
         n = math.prod(shape)
         formula = f"{'·'.join(map(str, shape))} = {n:,}" if len(shape) > 1 else f"already flat: {n:,}"
-        return record((n,), op="flatten", rf=None, jump=None, shape_formula=formula)
+        return record((n,), op="flatten", rf=None, jump=None, start=None, shape_formula=formula)
     if isinstance(layer, Linear):
         if len(shape) != 1:
             raise fail(f"a Linear layer needs a flat vector but receives {format_shape(shape)} from "
@@ -237,7 +242,7 @@ def _analyse_layer(layer: Layer, index: int, name: str, trace: _Trace) -> LayerR
         bias = layer.out_features if layer.bias else 0
         params = n * layer.out_features + bias
         return record((layer.out_features,), op=f"{n}→{layer.out_features}", params=params,
-                      macs=(n + (1 if layer.bias else 0)) * layer.out_features, rf=None, jump=None,
+                      macs=(n + (1 if layer.bias else 0)) * layer.out_features, rf=None, jump=None, start=None,
                       shape_formula=f"{layer.out_features} outputs, one per neuron",
                       param_formula=f"{n}·{layer.out_features}{f' + {bias}' if bias else ''} = {params:,}")
     raise fail(f"unsupported layer type {layer.type}")  # unreachable: spec rejects unknown types
@@ -274,6 +279,25 @@ def _rf(trace: _Trace, kernel: tuple[int, int], dilation: tuple[int, int]) -> tu
     if trace.rf is None or trace.jump is None:
         return None
     return tuple(r + (d * (k - 1)) * j for r, k, d, j in zip(trace.rf, kernel, dilation, trace.jump))  # type: ignore
+
+
+def _start(trace: _Trace, kernel: tuple[int, int], padding: tuple[int, int],
+           dilation: tuple[int, int]) -> tuple[float, float] | None:
+    """Centre of the first output's window, in input-image pixel coordinates."""
+    if trace.start is None or trace.jump is None:
+        return None
+    return tuple(s0 + (d * (k - 1) / 2 - p) * j  # type: ignore[return-value]
+                 for s0, k, p, d, j in zip(trace.start, kernel, padding, dilation, trace.jump))
+
+
+def rf_box(record: LayerRecord, row: int, col: int) -> tuple[float, float, float, float] | None:
+    """The input-pixel box (top, left, bottom, right; inclusive, unclipped) that output
+    pixel (row, col) of this layer sees."""
+    if record.receptive_field is None or record.jump is None or record.start is None:
+        return None
+    (rh, rw), (jh, jw), (sh, sw) = record.receptive_field, record.jump, record.start
+    ch, cw = sh + row * jh, sw + col * jw
+    return (ch - (rh - 1) / 2, cw - (rw - 1) / 2, ch + (rh - 1) / 2, cw + (rw - 1) / 2)
 
 
 def _jump(trace: _Trace, stride: tuple[int, int]) -> tuple[int, int] | None:

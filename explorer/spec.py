@@ -311,7 +311,7 @@ def _raw_kind(raw: Any) -> tuple[str, str | None]:
         return ("", None)
     kind, name = raw.get("type"), raw.get("name")
     return (kind.lower() if isinstance(kind, str) else "",
-            name.strip() if isinstance(name, str) and name.strip() else None)
+            name.strip() if isinstance(name, str) and name.strip() and _is_text(name) else None)
 
 
 def parse_layer(raw: Any, index: int, label: str | None = None) -> Layer:

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlencode
 from .spec import ArchitectureError, Network, from_json
 
 MAX_FRAGMENT = 64_000
-HIDEABLE = ("header", "summary", "diagram", "legend", "nav", "quiz", "card", "table", "insights", "code", "editor")
+HIDEABLE = ("header", "summary", "diagram", "legend", "nav", "quiz", "card", "table", "insights", "code", "editor", "features")
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,9 @@ def _inline_panel_asset(match: re.Match[str]) -> str:
 def make_offline(html: str) -> str:
     """Inline the Panel stylesheets that the save still links to a CDN; drop CDN favicons."""
     html = _ICON_LINK.sub("", html)
-    html = html.replace("<head>", f'<head>\n<link rel="icon" href="{FAVICON}">', 1)
+    html = html.replace("<head>", '<head>\n<meta name="viewport" content="width=device-width, initial-scale=1">'
+                        f'\n<link rel="icon" href="{FAVICON}">', 1)
+    html = re.sub(r"<html\b", '<html data-tier="static"', html, count=1)  # DESIGN.md §3: no Python in this page
     return _PANEL_CDN.sub(_inline_panel_asset, html)
 
 

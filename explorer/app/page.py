@@ -42,10 +42,14 @@ class Explorer:
             if (cb_obj.text) params.set("arch", cb_obj.text); else params.delete("arch");
             try { history.replaceState(null, "", "#" + params.toString()); } catch (e) {}"""))
         self.editor = None
+        self.features = None
         if live:
             from .editor import Editor
+            from .featureview import FeatureView
             self.editor = Editor(self.apply_json)
             self.editor.show(self.network, None)
+            self.features = FeatureView()
+            self.features.show_network(self.analysis)
             self.views.source.selected.on_change("indices", self._on_select)
         self.layout = self._layout()
         if fragment:
@@ -84,12 +88,16 @@ class Explorer:
         editor = (self.editor.layout if self.editor is not None else
                   pn.pane.HTML(f'<p class="cnnx-static-note" style="color:#57606a">{STATIC_NOTE}</p>',
                                sizing_mode="stretch_width", name="cnnx-part-editor"))
+        features = (self.features.layout if self.features is not None else
+                    pn.pane.HTML('<p class="cnnx-static-note" style="color:#57606a">Feature maps from a real forward '
+                                 'pass need Python, which is not running in this page.</p>',
+                                 sizing_mode="stretch_width", name="cnnx-part-features"))
         heading = pn.pane.HTML("<h2 style='font-size:18px;margin:8px 0 0'>Network statistics</h2>",
                                sizing_mode="stretch_width", name="cnnx-part-tableheading")
         self._parts = [header, v.figure, v.legend, v.nav, v.card, v.table, v.code, v.summary, editor, v.insights,
-                       v.quiz_toggle]
+                       v.quiz_toggle, features]
         return pn.Column(header, self.notice, v.summary, diagram, v.legend, v.nav, v.quiz_toggle, v.live, v.card,
-                         editor, heading, v.table, v.insights, v.code, self.url_sink, sizing_mode="stretch_width", max_width=1400,
+                         editor, features, heading, v.table, v.insights, v.code, self.url_sink, sizing_mode="stretch_width", max_width=1400,
                          styles={"margin": "0 auto", "padding": "0 8px"})
 
     @staticmethod
@@ -123,8 +131,11 @@ class Explorer:
         self.views.source.selected.indices = [index]
 
     def _on_select(self, _attr: str, _old: Any, new: list[int]) -> None:
+        index = new[0] if new else None
         if self.editor is not None:
-            self.editor.show(self.network, new[0] if new else None)
+            self.editor.show(self.network, index)
+        if self.features is not None:
+            self.features.show_layer(index)
 
     def apply_json(self, data: dict[str, Any]) -> str | None:
         """Validate and show a candidate network; return the error message, or None."""
@@ -148,6 +159,9 @@ class Explorer:
         if self.editor is not None:
             self.editor.show_error(None)
             self.editor.show(analysis.network, selected)
+        if self.features is not None:
+            self.features.show_network(analysis)
+            self.features.show_layer(selected)
 
 
 def create_app(network: Network | None = None, *, live: bool = True, fragment: str = "") -> pn.Column:

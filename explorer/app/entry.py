@@ -1,0 +1,28 @@
+"""The app as a Panel script: `panel convert` / the Pyodide worker run this file.
+
+The URL fragment (layer, arch, hide) is read from `pn.state.location` when Panel syncs it,
+or from the global `CNNX_HASH` that the site's loader sets inside a Pyodide worker (a
+worker's own location has no fragment).
+"""
+import panel as pn
+
+from explorer.app.page import TITLE, Explorer
+
+
+def _fragment() -> str:
+    try:
+        import js  # Pyodide only
+        value = getattr(js, "CNNX_HASH", None)
+        if value:
+            return str(value)
+    except ImportError:
+        pass
+    location = pn.state.location
+    return (location.hash or "") if location is not None else ""
+
+
+pn.extension(disable_math=True)
+explorer = Explorer(live=True, fragment=_fragment())
+if pn.state.curdoc is not None:
+    pn.state.curdoc.js_on_event("document_ready", explorer.views.ready)
+explorer.layout.servable(title=TITLE)

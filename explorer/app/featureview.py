@@ -1,0 +1,203 @@
+"""Feature maps of the selected layer for a sample image (needs Python: live tiers only).
+
+Input image on the left with the receptive field of a clicked feature-map pixel; the
+selected layer's channels as a grid sharing one colour scale; flat outputs as bars, the
+final output as softmax probabilities.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import panel as pn
+from bokeh.events import Tap
+from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper, Range1d
+from bokeh.palettes import RdBu11, Viridis256
+from bokeh.plotting import figure
+
+from ..analysis import Analysis, LayerRecord, rf_box
+from ..features import FeatureMaps, compute
+from ..samples import SAMPLES, to_rgba
+
+MAX_CHANNELS = 128
+GAP = 0.12   # space between channel tiles, in tile units
+
+
+def grid_layout(channels: int) -> tuple[int, int]:
+    """(columns, rows) for a near-square grid of channel tiles."""
+    cols = max(1, math.ceil(math.sqrt(channels)))
+    return cols, math.ceil(channels / cols)
+
+
+def tile_at(x: float, y: float, channels: int, h: int, w: int) -> tuple[int, int, int] | None:
+    """(channel, row, col) under a click at data (x, y) on the grid, or None between tiles.
+
+    Tile c sits at column c % cols, row c // cols from the top; each tile is 1 unit wide.
+    """
+    cols, rows = grid_layout(channels)
+    cx, ry = math.floor(x / (1 + GAP)), math.floor(y / (1 + GAP))
+    fx, fy = x - cx * (1 + GAP), y - ry * (1 + GAP)   # position inside the tile cell, 0..1+GAP
+    cy = rows - 1 - ry
+    channel = cy * cols + cx
+    if not (0 <= cx < cols and 0 <= cy < rows and channel < channels) or fx > 1 or fy > 1:
+        return None
+    return channel, min(int((1 - fy) * h), h - 1), min(int(fx * w), w - 1)
+
+
+class FeatureView:
+    """Sample picker, input image, channel grid and output bars for the selected layer."""
+
+    def __init__(self) -> None:
+        self.sample = pn.widgets.Select(label="Sample image", options=list(SAMPLES), value="Red disc", width=200)
+        self.filters = pn.widgets.RadioButtonGroup(options=["Classic edge detectors", "Random (seeded)"],
+                                                   value="Classic edge detectors")
+        self.caption = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.input_src = ColumnDataSource({"image": [np.zeros((1, 1), np.uint32)], "dw": [1], "dh": [1]})
+        self.rf_src = ColumnDataSource({"left": [], "right": [], "top": [], "bottom": []})
+        self.input_fig = figure(width=220, height=220, tools="", toolbar_location=None, match_aspect=True,
+                                title="Input", x_axis_location=None, y_axis_location=None)
+        self.input_fig.image_rgba(image="image", x=0, y=0, dw="dw", dh="dh", source=self.input_src)
+        self.input_fig.quad(left="left", right="right", top="top", bottom="bottom", source=self.rf_src,
+                            fill_alpha=0.15, fill_color="#ffd33d", line_color="#d4a72c", line_width=2)
+        self.input_fig.grid.visible = False
+        self.mapper = LinearColorMapper(palette=Viridis256)
+        self.grid_src = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": [], "label": []})
+        self.grid_fig = figure(height=360, width=400, tools="hover", toolbar_location=None,
+                               tooltips=[("channel", "@label")], x_axis_location=None, y_axis_location=None,
+                               name="cnnx-feature-grid", min_border=4)
+        self.grid_fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.grid_src,
+                            color_mapper=self.mapper)
+        self.grid_fig.add_layout(ColorBar(color_mapper=self.mapper, width=10), "right")
+        self.grid_fig.grid.visible = False
+        self.grid_fig.on_event(Tap, self._on_tap)
+        self.bar_src = ColumnDataSource({"x": [], "top": [], "label": []})
+        self.bar_fig = figure(height=220, sizing_mode="stretch_width", tools="hover", toolbar_location=None,
+                              tooltips=[("", "@label: @top{0.000}")], visible=False)
+        self.bar_fig.vbar(x="x", top="top", width=0.8, source=self.bar_src, color="#cc79a7")
+        self.sample.param.watch(lambda _e: self.refresh(), "value")
+        self.filters.param.watch(lambda _e: self.refresh(), "value")
+        self.analysis: Analysis | None = None
+        self.index: int | None = None
+        self.maps: FeatureMaps | None = None
+        self._base = ""
+        self.layout = pn.Column(
+            pn.pane.HTML("<h2 style='font-size:18px;margin:8px 0 0'>Feature maps</h2><p class='cnnx-hint'>A real "
+                         "forward pass (numpy) of the sample image through this network with untrained, seeded "
+                         "weights. Click a pixel of a feature map to see which input pixels it depends on.</p>",
+                         sizing_mode="stretch_width"),
+            pn.FlexBox(self.sample, self.filters, align_items="end"), self.caption,
+            pn.FlexBox(self.input_fig, pn.Column(self.grid_fig, self.bar_fig, sizing_mode="stretch_width",
+                                                 styles={"flex": "1 1 320px", "overflow-x": "auto"})),
+            sizing_mode="stretch_width", name="cnnx-part-features")
+
+    # -- inputs from the page -------------------------------------------------------------------
+    def show_network(self, analysis: Analysis) -> None:
+        self.analysis, self.maps = analysis, None
+        self.refresh()
+
+    def show_layer(self, index: int | None) -> None:
+        self.index = index
+        self._draw_layer()
+
+    def refresh(self) -> None:
+        if self.analysis is None:
+            return
+        self.maps = compute(self.analysis, self.sample.value,
+                            classic_conv1=self.filters.value == "Classic edge detectors")
+        c, h, w = self.maps.image.shape
+        self.input_src.data = {"image": [to_rgba(self.maps.image)], "dw": [w], "dh": [h]}
+        self.input_fig.x_range = Range1d(0, w)
+        self.input_fig.y_range = Range1d(0, h)
+        self._draw_layer()
+
+    # -- drawing ----------------------------------------------------------------------------------
+    def _record(self) -> LayerRecord | None:
+        if self.analysis is None or self.index is None:
+            return None
+        return self.analysis.records[self.index]
+
+    def _draw_layer(self) -> None:
+        self.rf_src.data = {"left": [], "right": [], "top": [], "bottom": []}
+        record, maps = self._record(), self.maps
+        if record is None or maps is None:
+            self.caption.object = "<p>Select a layer to see its output for the sample image.</p>"
+            self.grid_src.data = {"image": [], "x": [], "y": [], "dw": [], "dh": [], "label": []}
+            self.bar_fig.visible = False
+            return
+        out = maps.outputs[record.index]
+        if out.ndim == 3:
+            self._draw_grid(record, out)
+        else:
+            self._draw_bars(record, out)
+
+    def _draw_grid(self, record: LayerRecord, out: np.ndarray) -> None:
+        channels = min(out.shape[0], MAX_CHANNELS)
+        cols, rows = grid_layout(channels)
+        labels = (self.maps.conv1_labels if record.index == 1 and self.maps and self.maps.conv1_labels
+                  else None)
+        data: dict[str, list[Any]] = {k: [] for k in ("image", "x", "y", "dw", "dh", "label")}
+        for c in range(channels):
+            data["image"].append(np.ascontiguousarray(out[c][::-1]))
+            data["x"].append((c % cols) * (1 + GAP))
+            data["y"].append((rows - 1 - c // cols) * (1 + GAP))
+            data["dw"].append(1.0)
+            data["dh"].append(1.0)
+            data["label"].append(f"{c}: {labels[c]}" if labels else f"channel {c}")
+        low, high = float(out[:channels].min()), float(out[:channels].max())
+        if low < 0 < high:
+            bound = max(-low, high)
+            self.mapper.update(palette=list(reversed(RdBu11)), low=-bound, high=bound)
+        else:
+            self.mapper.update(palette=Viridis256, low=low, high=high if high > low else low + 1)
+        self.grid_src.data = data
+        self.grid_fig.x_range = Range1d(-GAP, cols * (1 + GAP))
+        self.grid_fig.y_range = Range1d(-GAP, rows * (1 + GAP))
+        tile = 64 if cols <= 6 else (48 if cols <= 10 else 36)
+        self.grid_fig.update(width=tile * cols + 70, height=tile * rows + 20)
+        self.grid_fig.visible, self.bar_fig.visible = True, False
+        more = f" (first {channels} of {out.shape[0]} shown)" if channels < out.shape[0] else ""
+        filters = (" The first layer uses labelled classic detectors: hover a tile for its name."
+                   if labels else "")
+        self.caption.object = self._base = (f"<p><strong>{record.name}</strong>: {out.shape[0]} channel"
+                               f"{'s' if out.shape[0] > 1 else ''} of {out.shape[1]}×{out.shape[2]}{more}, one "
+                               f"colour scale from {low:.3g} to {high:.3g}.{filters}</p>")
+
+    def _draw_bars(self, record: LayerRecord, out: np.ndarray) -> None:
+        final = self.analysis is not None and record.index == len(self.analysis.records) - 1
+        values = self.maps.probabilities if final and self.maps and self.maps.probabilities is not None else out
+        n = min(len(values), 256)
+        self.bar_src.data = {"x": list(range(n)), "top": [float(v) for v in values[:n]],
+                             "label": [f"{'class' if final else 'unit'} {i}" for i in range(n)]}
+        self.grid_fig.visible, self.bar_fig.visible = False, True
+        what = ("softmax probabilities of the logits. The weights are untrained, so these are near-uniform "
+                "guesses, not predictions" if final else f"{len(values)} values" +
+                (f" (first {n} shown)" if n < len(values) else ""))
+        self.caption.object = self._base = f"<p><strong>{record.name}</strong>: {what}.</p>"
+
+    # -- receptive field ---------------------------------------------------------------------------
+    def _on_tap(self, event: Any) -> None:
+        record = self._record()
+        if record is None or self.maps is None or len(record.output_shape) != 3:
+            return
+        c, h, w = record.output_shape
+        hit = tile_at(event.x, event.y, min(c, MAX_CHANNELS), h, w)
+        if hit is None:
+            return
+        self.highlight(record, hit[1], hit[2])
+
+    def highlight(self, record: LayerRecord, row: int, col: int) -> tuple[float, float, float, float] | None:
+        """Draw the receptive field of output pixel (row, col) on the input image."""
+        box = rf_box(record, row, col)
+        if box is None or self.maps is None:
+            return None
+        _, h, w = self.maps.image.shape
+        top, left, bottom, right = box
+        # Image rows are drawn bottom-up: input row r spans y in [h-1-r, h-r].
+        clipped = (max(left, 0), min(right + 1, w), max(top, 0), min(bottom + 1, h))
+        self.rf_src.data = {"left": [clipped[0]], "right": [clipped[1]], "top": [h - clipped[2]],
+                            "bottom": [h - clipped[3]]}
+        self.caption.object = self._base + (f"<p>Pixel ({row}, {col}) of {record.name} sees input rows {top:g}…{bottom:g}, "
+                                f"columns {left:g}…{right:g} (receptive field {record.receptive_field[0]}×"
+                                f"{record.receptive_field[1]}, clipped to the image).</p>") if record.receptive_field else ""
+        return box

@@ -1,0 +1,447 @@
+"""Bring your own model: `print(model)` text or an `nn.Sequential(...)` expression → Network.
+
+The text is parsed with `ast` and walked by a small reader that understands only literal
+values, a little integer arithmetic and calls to the nn modules in `MODULES`. Nothing in
+the text is executed or imported. Every problem is an `ArchitectureError` whose message
+starts with the line it is on and names the module and the argument.
+"""
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from .analysis import analyse
+from .spec import LAYER_TYPES, MAX_LAYERS, MAX_SIZE, ArchitectureError, Network, from_json
+
+MAX_TEXT = 200_000   # characters of model text
+MAX_INT = 10**12     # largest integer literal or intermediate result
+MAX_DEPTH = 32       # nesting of Sequentials and of expressions
+MAX_NAME = 40        # longest child name kept as a layer name
+
+
+@dataclass(frozen=True)
+class _Module:
+    """How one torch.nn module maps to a spec layer."""
+
+    type: str | None                    # spec layer type; None: dropped (changes no shape or count)
+    args: tuple[str, ...] = ()          # torch's positional order
+    required: int = 0                   # how many of `args` have no default
+    keywords: tuple[str, ...] = ()      # keyword-only arguments
+    ignored: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # unmodelled: accepted values
+    any_args: bool = False              # takes *args, **kwargs and ignores them
+
+
+_DEVICE = {"device": (None,), "dtype": (None,)}
+_INPLACE = {"inplace": (False, True)}
+
+MODULES: dict[str, _Module] = {
+    "Conv2d": _Module("conv2d", ("in_channels", "out_channels", "kernel_size", "stride", "padding",
+                                 "dilation", "groups", "bias", "padding_mode", "device", "dtype"),
+                      3, ignored={"padding_mode": ("zeros",), **_DEVICE}),
+    "BatchNorm2d": _Module("batchnorm2d", ("num_features", "eps", "momentum", "affine",
+                                           "track_running_stats", "device", "dtype"),
+                           1, ("bias",), {"track_running_stats": (True,), "bias": (True,), **_DEVICE}),
+    "ReLU": _Module("relu", ("inplace",), ignored=_INPLACE),
+    "LeakyReLU": _Module("leaky_relu", ("negative_slope", "inplace"), ignored=_INPLACE),
+    "Sigmoid": _Module("sigmoid", any_args=True),
+    "Tanh": _Module("tanh", any_args=True),
+    "MaxPool2d": _Module("maxpool2d", ("kernel_size", "stride", "padding", "dilation", "return_indices",
+                                       "ceil_mode"),
+                         1, ignored={"dilation": (1, (1, 1)), "return_indices": (False,), "ceil_mode": (False,)}),
+    "AvgPool2d": _Module("avgpool2d", ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
+                                       "divisor_override"),
+                         1, ignored={"ceil_mode": (False,), "count_include_pad": (True,),
+                                     "divisor_override": (None,)}),
+    "AdaptiveAvgPool2d": _Module("adaptive_avgpool2d", ("output_size",), 1),
+    "Dropout": _Module("dropout", ("p", "inplace"), ignored=_INPLACE),
+    "Flatten": _Module("flatten", ("start_dim", "end_dim"), ignored={"start_dim": (1,), "end_dim": (-1,)}),
+    "Linear": _Module("linear", ("in_features", "out_features", "bias", "device", "dtype"), 2, ignored=_DEVICE),
+    "Identity": _Module(None, any_args=True),
+}
+SUPPORTED = ", ".join(["Sequential", *MODULES])
+
+_CHILD = re.compile(r"^(\s*)\((.*?)\): (.*)$")            # "  (conv1): Conv2d(3, 8, ..."
+_SEP = r"(?:\s*[x×X*,]\s*|\s+)"
+_INPUT = re.compile(rf"^\s*[(\[]?\s*(\d{{1,9}}){_SEP}(\d{{1,9}}){_SEP}(\d{{1,9}})\s*[)\]]?\s*$")
+_ARITHMETIC = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+               ast.Mult: lambda a, b: a * b, ast.FloorDiv: lambda a, b: a // b, ast.Pow: pow}
+
+
+class _Name(str):
+    """A bare name used as a value: print(model) writes strings unquoted (`padding_mode=reflect`)."""
+
+
+def parse_input_size(text: str) -> tuple[int, int, int]:
+    """`"3x32x32"` (or `3×32×32`, `3,32,32`, `3 32 32`) → `(3, 32, 32)`."""
+    match = _INPUT.match(text or "")
+    if not match:
+        shown = text if len(text or "") <= 30 else text[:27] + "…"
+        raise ArchitectureError(f"--input must be channels×height×width such as 3x32x32, got \"{shown}\"")
+    sizes = tuple(int(g) for g in match.groups())
+    if not all(1 <= s <= MAX_SIZE for s in sizes):
+        raise ArchitectureError(f"--input {'x'.join(map(str, sizes))}: each size must be between 1 and {MAX_SIZE:,}")
+    return sizes  # type: ignore[return-value]
+
+
+def import_text(text: str, input_shape: tuple[int, int, int], name: str = "Imported model") -> Network:
+    """Read a model's text and return the validated Network (fields, then shapes)."""
+    if not isinstance(text, str):
+        raise ArchitectureError("the model text must be a string")
+    if len(input_shape) != 3:
+        raise ArchitectureError("the input size must be (channels, height, width)")
+    try:
+        source, keys = _source(text)
+        call = _top_call(_parse(source))
+        found: list[tuple[dict[str, Any], int, str | None]] = []
+        _children(call, keys, found, 0)
+    except RecursionError:
+        raise ArchitectureError("the model text is nested too deeply to read") from None
+    if not found:
+        raise ArchitectureError(f"line {call.lineno}: the Sequential has no layers; "
+                                "add modules such as nn.Conv2d(3, 16, 3)")
+    layers = _name_layers(found)
+    c, h, w = input_shape
+    data = {"name": name.strip() if isinstance(name, str) and name.strip() else "Imported model",
+            "input": {"channels": c, "height": h, "width": w}, "layers": layers}
+    try:
+        network = from_json(data)
+        analyse(network)
+    except ArchitectureError as exc:
+        raise _at_line(exc, [line for _, line, _ in found]) from None
+    return network
+
+
+# ---------------------------------------------------------------------------------------
+# Text → AST
+
+def _source(text: str) -> tuple[str, dict[int, str]]:
+    """Python source for `text`, and the child name print(model) gave each line.
+
+    print(model) output becomes a call expression line for line: "(conv1): " prefixes are
+    cut off (and remembered) and children get a trailing comma, so line numbers stay true.
+    """
+    if len(text) > MAX_TEXT:
+        raise ArchitectureError(f"the model text is {len(text):,} characters; the importer reads at most "
+                                f"{MAX_TEXT:,}")
+    if not text.strip():
+        raise ArchitectureError("the model text is empty; paste what print(model) shows or an "
+                                "nn.Sequential(...) expression")
+    lines = textwrap.dedent(text).splitlines()
+    if not any(line[:1].isspace() and _CHILD.match(line) for line in lines):
+        return "\n".join(lines), {}
+    keys: dict[int, str] = {}
+    out = []
+    for number, line in enumerate(lines, start=1):
+        match = _CHILD.match(line)
+        if match:
+            indent, keys[number], rest = match.groups()
+            line = indent + rest
+        line = line.rstrip()
+        if line[:1].isspace() and line.endswith(")"):
+            line += ","
+        out.append(line)
+    return "\n".join(out), keys
+
+
+def _parse(source: str) -> ast.Module:
+    """`ast.parse` only: builds a syntax tree, runs nothing."""
+    try:
+        return ast.parse(source)
+    except SyntaxError as exc:
+        raise ArchitectureError(f"line {exc.lineno or 1}: this is neither print(model) output nor an "
+                                f"nn.Sequential(...) expression ({exc.msg})") from None
+    except (ValueError, RecursionError, MemoryError, OverflowError):
+        raise ArchitectureError("the model text is nested too deeply or is too large to read") from None
+
+
+def _top_call(tree: ast.Module) -> ast.Call:
+    """The one `Sequential(...)` (optionally `model = ...`); torch imports are skipped, not run."""
+    body = [stmt for stmt in tree.body if not _is_torch_import(stmt)]
+    for stmt in body:
+        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            raise ArchitectureError(f"line {stmt.lineno}: {_show(stmt)} is not allowed; the importer reads "
+                                    "nn modules and imports nothing")
+    if not body:
+        raise ArchitectureError("no model found; paste what print(model) shows or an nn.Sequential(...)")
+    if len(body) > 1:
+        raise ArchitectureError(f"line {body[1].lineno}: expected a single nn.Sequential(...), "
+                                f"found a second statement")
+    stmt = body[0]
+    node: ast.AST | None = None
+    if isinstance(stmt, ast.Expr):
+        node = stmt.value
+    elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        node = stmt.value
+    kind = _callee(node.func) if isinstance(node, ast.Call) else None
+    if kind != "Sequential":
+        what = f"{kind}(...)" if kind else _show(node or stmt)
+        raise ArchitectureError(
+            f"line {stmt.lineno}: the model must be an nn.Sequential, found {what}; print(model) of "
+            "another module does not show its forward(), so the order of its layers is unknown")
+    return node  # type: ignore[return-value]
+
+
+def _is_torch_import(stmt: ast.stmt) -> bool:
+    if isinstance(stmt, ast.Import):
+        return all(a.name in ("torch", "torch.nn", "collections") for a in stmt.names)
+    return isinstance(stmt, ast.ImportFrom) and stmt.module in ("torch", "torch.nn", "collections")
+
+
+# ---------------------------------------------------------------------------------------
+# AST → layer objects
+
+def _callee(func: ast.expr) -> str:
+    """`nn.Conv2d`, `torch.nn.Conv2d` or `Conv2d` → "Conv2d"; anything else is an error."""
+    parts, node = [], func
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        raise ArchitectureError(f"line {func.lineno}: only nn modules can be called; {_show(func)} is not one")
+    dotted = ".".join([node.id, *reversed(parts)])
+    prefix, _, last = dotted.rpartition(".")
+    if prefix not in ("", "nn", "torch.nn"):
+        raise ArchitectureError(f"line {func.lineno}: {dotted} is not an nn module; only nn.X, torch.nn.X "
+                                "or X can be called")
+    return last
+
+
+def _children(call: ast.Call, keys: dict[int, str], found: list, depth: int) -> None:
+    """Append the layers of a Sequential call to `found`, nested Sequentials flattened in order."""
+    if depth > MAX_DEPTH:
+        raise ArchitectureError(f"line {call.lineno}: Sequentials are nested more than {MAX_DEPTH} deep")
+    if call.keywords:
+        raise ArchitectureError(f"line {call.lineno}: Sequential takes its layers as positional arguments, "
+                                f"not {call.keywords[0].arg or '**'}=")
+    for key, node in _named_args(call, keys):
+        if isinstance(node, ast.Starred):
+            raise ArchitectureError(f"line {node.lineno}: Sequential(*...) is not supported; "
+                                    "list the layers one by one")
+        if not isinstance(node, ast.Call):
+            raise ArchitectureError(f"line {node.lineno}: expected a module such as nn.ReLU(), "
+                                    f"found {_show(node)}")
+        kind = _callee(node.func)
+        if kind == "Sequential":
+            _children(node, keys, found, depth + 1)
+        elif kind in MODULES:
+            layer = _layer(kind, node)
+            if layer is not None:
+                found.append((layer, node.lineno, key))
+            if len(found) > MAX_LAYERS:
+                raise ArchitectureError(f"line {node.lineno}: more than {MAX_LAYERS:,} layers; "
+                                        "the explorer supports at most that many")
+        else:
+            raise ArchitectureError(f"line {node.lineno}: {kind} is not supported; the importer reads "
+                                    f"{SUPPORTED}")
+
+
+def _named_args(call: ast.Call, keys: dict[int, str]) -> list[tuple[str | None, ast.expr]]:
+    """Children with their names: print(model)'s "(name):" or OrderedDict([("name", module), ...])."""
+    if len(call.args) == 1 and isinstance(call.args[0], ast.Call) and _is_ordered_dict(call.args[0].func):
+        inner = call.args[0]
+        items = inner.args[0] if len(inner.args) == 1 and not inner.keywords else None
+        if not isinstance(items, (ast.List, ast.Tuple)):
+            raise ArchitectureError(f"line {inner.lineno}: OrderedDict needs a list of (\"name\", module) pairs")
+        pairs = []
+        for item in items.elts:
+            if not (isinstance(item, ast.Tuple) and len(item.elts) == 2 and isinstance(item.elts[0], ast.Constant)
+                    and isinstance(item.elts[0].value, str)):
+                raise ArchitectureError(f"line {item.lineno}: OrderedDict items must be (\"name\", module) pairs")
+            pairs.append((item.elts[0].value, item.elts[1]))
+        return pairs
+    return [(keys.get(node.lineno), node) for node in call.args]
+
+
+def _is_ordered_dict(func: ast.expr) -> bool:
+    return ((isinstance(func, ast.Name) and func.id == "OrderedDict")
+            or (isinstance(func, ast.Attribute) and func.attr == "OrderedDict"
+                and isinstance(func.value, ast.Name) and func.value.id == "collections"))
+
+
+def _layer(kind: str, call: ast.Call) -> dict[str, Any] | None:
+    """One module call → a §2 layer object (None for modules that are dropped)."""
+    module, where = MODULES[kind], f"line {call.lineno}: {kind}"
+    allowed = module.args + module.keywords
+    if len(call.args) > len(module.args) and not module.any_args:
+        raise ArchitectureError(f"{where} takes at most {len(module.args)} positional arguments "
+                                f"({', '.join(module.args) or 'none'}), got {len(call.args)}")
+    values: dict[str, Any] = {}
+    for i, node in enumerate(call.args):
+        arg = module.args[i] if i < len(module.args) else f"argument {i + 1}"
+        values[arg] = _value(node, f"line {node.lineno}: {kind} {arg}", 0)
+    for kw in call.keywords:
+        if kw.arg is None:
+            raise ArchitectureError(f"{where}: **kwargs is not supported; write each argument")
+        if kw.arg not in allowed and not module.any_args:
+            raise ArchitectureError(f"{where}: unknown argument {kw.arg}; {kind} takes {', '.join(allowed)}")
+        if kw.arg in values:
+            raise ArchitectureError(f"{where}: {kw.arg} is given twice")
+        values[kw.arg] = _value(kw.value, f"line {kw.value.lineno}: {kind} {kw.arg}", 0)
+    if module.type is None:
+        return None
+    missing = [arg for arg in module.args[:module.required] if arg not in values]
+    if missing:
+        raise ArchitectureError(f"{where} needs {missing[0]}")
+    if kind == "BatchNorm2d" and values.get("affine") is False and values.get("bias") is False:
+        del values["bias"]  # torch 2.13 prints bias=False for every affine=False BatchNorm2d
+    if kind == "Conv2d" and isinstance(values.get("padding"), str):
+        values["padding"] = _conv_padding(values, where)
+    return _to_fields(module, values, where)
+
+
+def _to_fields(module: _Module, values: dict[str, Any], where: str) -> dict[str, Any]:
+    """Check the unmodelled arguments and map the rest onto spec fields."""
+    for arg, accepted in module.ignored.items():
+        if arg in values:
+            value = values.pop(arg)
+            if not any(_same(value, a) for a in accepted):
+                raise ArchitectureError(f"{where}: {arg}={_literal(value)} is not supported; the explorer "
+                                        f"models only {arg}={_literal(accepted[0])}")
+    defaults = {f.name: f.default for f in fields(LAYER_TYPES[module.type])}  # type: ignore[index]
+    layer: dict[str, Any] = {"type": module.type}
+    for arg, value in values.items():
+        parts = value if isinstance(value, tuple) else (value,)
+        if any(isinstance(v, _Name) for v in parts):
+            raise ArchitectureError(f"{where}: {arg}={_literal(value).replace(chr(39), '')} is a name, not a "
+                                    "value; the importer does not run code, so write the number")
+        if isinstance(value, tuple) and None in value:
+            raise ArchitectureError(f"{where}: {arg}={_literal(value)} is not supported; write every size")
+        if value is None:
+            if defaults.get(arg, 0) is not None:
+                raise ArchitectureError(f"{where}: {arg}=None is not supported")
+            continue
+        layer[arg] = _jsonable(value)
+    return layer
+
+
+def _conv_padding(values: dict[str, Any], where: str) -> Any:
+    """padding='valid' → 0; padding='same' → the symmetric padding that keeps the size."""
+    mode = values["padding"]
+    if mode == "valid":
+        return 0
+    if mode != "same":
+        raise ArchitectureError(f"{where}: padding={_literal(mode)} is not supported; use a number, (h, w), "
+                                "'same' or 'valid'")
+    kernel, dilation, stride = (_pair(values.get(a, 1)) for a in ("kernel_size", "dilation", "stride"))
+    if kernel is None or dilation is None or stride is None:
+        raise ArchitectureError(f"{where}: padding='same' needs whole-number kernel_size, stride and dilation")
+    if stride != (1, 1):
+        raise ArchitectureError(f"{where}: padding='same' needs stride=1 (PyTorch refuses it otherwise)")
+    totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+    if any(t % 2 for t in totals):
+        raise ArchitectureError(f"{where}: padding='same' with kernel_size {kernel} pads one side more than the "
+                                "other; the explorer models symmetric padding only")
+    return [t // 2 for t in totals]
+
+
+# ---------------------------------------------------------------------------------------
+# Values
+
+def _value(node: ast.expr, where: str, depth: int) -> Any:
+    """A literal value: number, string, True/False/None, tuple/list, or + - * // ** on integers."""
+    if depth > MAX_DEPTH:
+        raise ArchitectureError(f"{where}: the expression is nested too deeply")
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float, bool, str, type(None)):
+        return _checked(node.value, where)
+    if isinstance(node, ast.Name):
+        return _Name(node.id)
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return tuple(_value(e, where, depth + 1) for e in node.elts)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        operand = _number(node.operand, where, depth)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+        a, b = _number(node.left, where, depth), _number(node.right, where, depth)
+        if isinstance(node.op, (ast.FloorDiv, ast.Pow)) and not (type(a) is int and type(b) is int):
+            raise ArchitectureError(f"{where}: // and ** take whole numbers")
+        if isinstance(node.op, ast.FloorDiv) and b == 0:
+            raise ArchitectureError(f"{where}: division by zero")
+        if isinstance(node.op, ast.Pow) and not 0 <= b <= 64:
+            raise ArchitectureError(f"{where}: {_show(node)} is too large; numbers may be at most {MAX_INT:,}")
+        return _checked(_ARITHMETIC[type(node.op)](a, b), where, node)
+    raise ArchitectureError(f"{where}: {_show(node)} is not a literal value; the importer reads numbers, "
+                            "tuples, True/False/None, strings and + - * // on numbers, and runs nothing")
+
+
+def _number(node: ast.expr, where: str, depth: int) -> int | float:
+    value = _value(node, where, depth + 1)
+    if type(value) not in (int, float):
+        raise ArchitectureError(f"{where}: arithmetic needs numbers, got {_show(node)}")
+    return value
+
+
+def _checked(value: Any, where: str, node: ast.AST | None = None) -> Any:
+    if type(value) is int and abs(value) > MAX_INT:
+        shown = _show(node) if node is not None else f"{value:,}"
+        raise ArchitectureError(f"{where}: {shown} is too large; numbers may be at most {MAX_INT:,}")
+    return value
+
+
+def _same(value: Any, accepted: Any) -> bool:
+    """Equality that does not take True for 1."""
+    if isinstance(value, tuple) and isinstance(accepted, tuple):
+        return len(value) == len(accepted) and all(map(_same, value, accepted))
+    if isinstance(value, str) and isinstance(accepted, str):  # "zeros" or zeros (a _Name)
+        return str(value) == accepted
+    return type(value) is type(accepted) and value == accepted
+
+
+def _pair(value: Any) -> tuple[int, int] | None:
+    if type(value) is int:
+        return (value, value)
+    if isinstance(value, tuple) and len(value) == 2 and all(type(v) is int for v in value):
+        return value  # type: ignore[return-value]
+    return None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return str(value) if isinstance(value, str) else value
+
+
+def _literal(value: Any) -> str:
+    """A value as it would be written in Python (strings quoted)."""
+    if isinstance(value, tuple):
+        return "(" + ", ".join(map(_literal, value)) + ")"
+    text = repr(str(value)) if isinstance(value, str) else repr(value)
+    return text if len(text) <= 30 else text[:27] + "…"
+
+
+def _show(node: ast.AST) -> str:
+    """A short rendering of a syntax node for messages (never evaluated)."""
+    try:
+        text = ast.unparse(node)
+    except (RecursionError, ValueError, AttributeError):
+        return type(node).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+# ---------------------------------------------------------------------------------------
+# Names and line numbers
+
+def _name_layers(found: list[tuple[dict[str, Any], int, str | None]]) -> list[dict[str, Any]]:
+    """Keep a child's name when it is an identifier of ≤ 40 characters used once; else default naming."""
+    counts: dict[str, int] = {}
+    for _, _, key in found:
+        if key is not None:
+            counts[key] = counts.get(key, 0) + 1
+    layers = []
+    for layer, _, key in found:
+        if key and key.isidentifier() and len(key) <= MAX_NAME and key != "Input" and counts[key] == 1:
+            layer = {**layer, "name": key}
+        layers.append(layer)
+    return layers
+
+
+def _at_line(exc: ArchitectureError, lines: list[int]) -> ArchitectureError:
+    """The same error, its message prefixed with the source line of the layer it names."""
+    if exc.index is None or not 1 <= exc.index <= len(lines):
+        return exc
+    located = ArchitectureError(exc.reason, index=exc.index, name=exc.layer_name, field=exc.field)
+    located.args = (f"line {lines[exc.index - 1]}: {located}",)
+    return located
