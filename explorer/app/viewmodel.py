@@ -5,6 +5,7 @@ works with no Python running (static export, prerendered Pyodide page).
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from html import escape
@@ -12,6 +13,7 @@ from typing import Any
 
 from ..analysis import Analysis, LayerRecord, format_shape
 from ..content import announcement, explain
+from ..stepper import stepper_data
 from .quiz import quiz_html
 from .theme import COLOURS, LEGEND, icon
 
@@ -143,9 +145,27 @@ def card_html(r: LayerRecord) -> str:
                 f'onclick="cnnxCopy(this)">Copy</button></div>')
     return (f'<section id="layer-details" aria-label="Layer details">'
             f'<header>{icon(r.category)}<h2>{escape(r.name)}</h2><span class="kind">{escape(e.title)}</span>'
-            f'</header><p>{escape(e.what)}</p><dl>{dl}</dl>{code}'
+            f'</header><p>{escape(e.what)}</p><dl>{dl}</dl>{code}{stepper_html(r)}'
             f'<p><strong>Why it is here.</strong> {escape(e.why)}</p>'
             f'<p><strong>What the settings change.</strong> {escape(e.knobs)}</p></section>')
+
+
+def stepper_html(r: LayerRecord) -> str:
+    """A collapsed step-through of the sliding window (conv and pooling layers)."""
+    toy = stepper_data(r)
+    if toy is None:
+        return ""
+    what = "filter" if toy["kind"] == "conv" else "pooling window"
+    return (f'<details class="cnnx-step" data-toy="{escape(json.dumps(toy, separators=(",", ":")))}" '
+            f'ontoggle="if(this.open)cnnxStep(this.querySelector(\'button\'),0)">'
+            f'<summary>Step through the sliding {what}</summary>'
+            f'<p class="cnnx-hint">One {toy["size"][0]}×{toy["size"][1]} channel with this layer\'s kernel, '
+            f'stride, padding{" and dilation" if toy["kind"] == "conv" else ""}; dashed cells are padding.</p>'
+            f'<p><button type="button" class="cnnx-copy" onclick="cnnxStep(this,-1)">Previous step</button> '
+            f'<button type="button" class="cnnx-copy" onclick="cnnxStep(this,1)">Next step</button> '
+            f'<span class="cnnx-step-pos"></span></p><p class="cnnx-step-kernel cnnx-hint"></p>'
+            f'<div class="cnnx-step-view cnnx-scroll"></div><p class="cnnx-step-sum" aria-live="polite"></p>'
+            f'</details>')
 
 
 EMPTY_CARD = ('<section id="layer-details" aria-label="Layer details"><p class="cnnx-hint">'

@@ -89,3 +89,50 @@ window.cnnxQuizToggle = function (button) {
     if (card != null) card.text = window.cnnxQuiz ? src.data.quiz[i] : src.data.card[i];
   }
 };
+// Step-through of one sliding window (card of a conv/pool layer). The toy's numbers come
+// from Python (the numpy engine computed the outputs); this only draws and explains them.
+window.cnnxStep = function (el, delta) {
+  const box = el.closest(".cnnx-step");
+  const toy = JSON.parse(box.dataset.toy);
+  const oh = toy.output.length, ow = toy.output[0].length, n = oh * ow;
+  const pos = (((Number(box.dataset.pos || 0) + delta) % n) + n) % n;
+  box.dataset.pos = String(pos);
+  const r = Math.floor(pos / ow), c = pos % ow;
+  const [kh, kw] = toy.kernel, [sh, sw] = toy.stride, [ph, pw] = toy.padding, [dh, dw] = toy.dilation;
+  const [H, W] = toy.size;
+  const taps = [];
+  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+    const ir = r * sh - ph + i * dh, ic = c * sw - pw + j * dw;
+    const inside = ir >= 0 && ir < H && ic >= 0 && ic < W;
+    taps.push({ir, ic, i, j, inside, v: inside ? toy.input[ir][ic] : 0});
+  }
+  const S = 22, gap = 30, PH = H + 2 * ph, PW = W + 2 * pw;
+  const hit = new Set(taps.map((t) => (t.ir + ph) + "," + (t.ic + pw)));
+  let svg = "";
+  for (let y = 0; y < PH; y++) for (let x = 0; x < PW; x++) {
+    const pad = y < ph || y >= H + ph || x < pw || x >= W + pw;
+    const on = hit.has(y + "," + x);
+    const text = pad ? (toy.kind === "max" ? "−∞" : "0") : String(toy.input[y - ph][x - pw]);
+    svg += `<rect x="${x * S}" y="${y * S}" width="${S}" height="${S}" fill="${on ? "#ffd33d" : pad ? "#f6f8fa" : "#fff"}" stroke="${pad ? "#afb8c1" : "#57606a"}" ${pad ? 'stroke-dasharray="3 2"' : ""}/>` +
+           `<text x="${x * S + S / 2}" y="${y * S + 15}" font-size="11" text-anchor="middle" fill="${pad ? "#8c959f" : "#1f2328"}">${text}</text>`;
+  }
+  const ox = PW * S + gap;
+  for (let y = 0; y < oh; y++) for (let x = 0; x < ow; x++) {
+    const on = y === r && x === c;
+    const v = toy.output[y][x];
+    svg += `<rect x="${ox + x * S * 1.4}" y="${y * S}" width="${S * 1.4}" height="${S}" fill="${on ? "#ffd33d" : "#ddf4ff"}" stroke="#57606a"/>` +
+           `<text x="${ox + x * S * 1.4 + S * 0.7}" y="${y * S + 15}" font-size="10" text-anchor="middle">${Number.isInteger(v) ? v : v.toFixed(2)}</text>`;
+  }
+  const width = ox + ow * S * 1.4 + 2, height = Math.max(PH, oh) * S + 2;
+  box.querySelector(".cnnx-step-view").innerHTML =
+    `<svg width="${width}" height="${height}" viewBox="-1 -1 ${width} ${height}" role="img" aria-label="Input with padding on the left, output on the right; the highlighted cells are the current window">${svg}</svg>`;
+  const value = toy.output[r][c];
+  let sum;
+  if (toy.kind === "conv") sum = taps.map((t) => `${t.v}·${toy.weights[t.i][t.j] < 0 ? "(" + toy.weights[t.i][t.j] + ")" : toy.weights[t.i][t.j]}`).join(" + ");
+  else if (toy.kind === "max") sum = "max(" + taps.map((t) => (t.inside ? t.v : "−∞")).join(", ") + ")";
+  else sum = "(" + taps.map((t) => t.v).join(" + ") + ") / " + taps.length;
+  box.querySelector(".cnnx-step-pos").textContent = `output cell (${r}, ${c}) of ${oh}×${ow}`;
+  box.querySelector(".cnnx-step-sum").textContent = `out[${r}, ${c}] = ${sum} = ${value}`;
+  if (toy.kind === "conv") box.querySelector(".cnnx-step-kernel").textContent =
+    "kernel (one channel): " + toy.weights.map((row) => "[" + row.join(", ") + "]").join(" ");
+};
