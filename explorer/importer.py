@@ -82,7 +82,8 @@ def parse_input_size(text: str) -> tuple[int, int, int]:
         raise ArchitectureError(f"--input must be channels×height×width such as 3x32x32, got \"{shown}\"")
     sizes = tuple(int(g) for g in match.groups())
     if not all(1 <= s <= MAX_SIZE for s in sizes):
-        raise ArchitectureError(f"--input {'x'.join(map(str, sizes))}: each size must be between 1 and {MAX_SIZE:,}")
+        raise ArchitectureError(f"--input {'x'.join(map(str, sizes))}: each size must be between 1 and "
+                                f"{MAX_SIZE:,}")
     return sizes  # type: ignore[return-value]
 
 

@@ -14,8 +14,9 @@ from typing import Any, Callable
 import panel as pn
 
 from ..exercise import new_exercise
+from ..importer import import_text, parse_input_size
 from ..presets import PRESETS as PRESET_NETWORKS
-from ..spec import LAYER_TYPES, Network, default_network, resolve_names
+from ..spec import LAYER_TYPES, ArchitectureError, Network, default_network, resolve_names
 
 PRESETS = {"CIFAR-10 (3×32×32)": (3, 32, 32), "MNIST (1×28×28)": (1, 28, 28),
            "ImageNet (3×224×224)": (3, 224, 224)}
@@ -80,6 +81,13 @@ class Editor:
                                (self.down, self._down), (self.reset, self._reset)):
             button.on_click(lambda _e, act=action: act())
         self.json = pn.widgets.TextAreaInput(label="Architecture JSON", height=220, sizing_mode="stretch_width")
+        self.model_text = pn.widgets.TextAreaInput(
+            label="What print(model) shows, or an nn.Sequential(...) expression", height=200,
+            sizing_mode="stretch_width",
+            placeholder="Sequential(\n  (0): Conv2d(3, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n  ...")
+        self.model_input = pn.widgets.TextInput(label="Input size (C×H×W)", value="3x32x32", width=160)
+        self.load_model = pn.widgets.Button(label="Load this model")
+        self.load_model.on_click(lambda _e: self._import_model())
         self.apply_json = pn.widgets.Button(label="Apply JSON")
         self.apply_json.on_click(lambda _e: self._submit_text(self.json.value))
         self.upload = pn.widgets.FileInput(accept=".json,application/json", label="Upload JSON")
@@ -92,6 +100,8 @@ class Editor:
                          "and everything recomputes. Invalid settings are explained here and the last valid "
                          "network stays on screen.</p>", sizing_mode="stretch_width"),
             self.error, self.form, structure, networks,
+            pn.Card(self.model_text, pn.FlexBox(self.model_input, self.load_model, align_items="end"),
+                    title="Bring your own PyTorch model", collapsed=True, sizing_mode="stretch_width"),
             pn.Card(self.json, pn.Row(self.apply_json, self.upload), title="Architecture as JSON",
                     collapsed=True, sizing_mode="stretch_width"),
             sizing_mode="stretch_width", name="cnnx-part-editor")
@@ -99,8 +109,12 @@ class Editor:
     # -- state from the page ----------------------------------------------------------------
     def show(self, network: Network, index: int | None) -> None:
         """Called by the page after a valid network was applied or the selection moved."""
+        changed = network != self.network or not self.json.value
+        if not changed and index == self.index and self.form.objects:
+            return
         self.network, self.index = network, index
-        self.json.value = network.dumps()
+        if changed:
+            self.json.value = network.dumps()
         shape = network.input.shape
         preset = next((k for k, v in PRESETS.items() if v == shape), "Custom")
         if self.preset.value != preset:
@@ -243,6 +257,17 @@ class Editor:
 
     def _reset(self) -> None:
         self.on_apply(default_network().to_json())
+
+    def _import_model(self) -> None:
+        """Parse pasted PyTorch text (never executed); errors keep the current network."""
+        try:
+            network = import_text(self.model_text.value or "", parse_input_size(self.model_input.value or ""),
+                                  name="Imported model")
+        except ArchitectureError as exc:
+            self.show_error(f"{exc}. The network on screen is unchanged.")
+            return
+        self.index = None
+        self.on_apply(network.to_json())
 
     def _submit_text(self, text: str) -> None:
         try:

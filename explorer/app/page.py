@@ -84,7 +84,7 @@ class Explorer:
             f'does, its output shape, its parameters and its PyTorch code.</p></div>',
             sizing_mode="stretch_width", stylesheets=[_HEADER_CSS], name="cnnx-part-header")
         diagram = pn.Column(pn.pane.Bokeh(v.figure, sizing_mode="stretch_width"), sizing_mode="stretch_width",
-                            styles={"overflow-x": "auto"})
+                            styles={"overflow-x": "auto", "min-width": "0px"})  # else its min_width widens the page
         editor = (self.editor.layout if self.editor is not None else
                   pn.pane.HTML(f'<p class="cnnx-static-note" style="color:#57606a">{STATIC_NOTE}</p>',
                                sizing_mode="stretch_width", name="cnnx-part-editor"))
@@ -98,7 +98,7 @@ class Explorer:
                        v.quiz_toggle, features]
         return pn.Column(header, self.notice, v.summary, diagram, v.legend, v.nav, v.quiz_toggle, v.live, v.card,
                          editor, features, heading, v.table, v.insights, v.code, self.url_sink, sizing_mode="stretch_width", max_width=1400,
-                         styles={"margin": "0 auto", "padding": "0 8px"})
+                         styles={"margin": "0 auto", "padding": "0 8px", "min-width": "0px"})
 
     @staticmethod
     def _notice_html(message: str) -> str:

@@ -174,3 +174,39 @@ def test_new_exercise_changes_sizes_but_keeps_structure(app: Explorer) -> None:
     assert [r.type for r in app.analysis.records] == before
     assert app.analysis.output_shape == (10,)
     assert app.analysis.total_params != 620_810
+
+
+PRINTED = """Sequential(
+  (0): Conv2d(1, 8, kernel_size=(5, 5), stride=(1, 1))
+  (1): ReLU()
+  (2): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
+  (3): Flatten(start_dim=1, end_dim=-1)
+  (4): Linear(in_features=1152, out_features=10, bias=True)
+)"""
+
+
+def test_bring_your_own_model(app: Explorer) -> None:
+    editor = app.editor
+    assert editor is not None
+    editor.model_text.value = PRINTED
+    editor.model_input.value = "1x28x28"
+    editor._import_model()
+    assert app.network.input.shape == (1, 28, 28)
+    assert app.analysis.total_params == 5 * 5 * 8 + 8 + 1152 * 10 + 10
+    assert editor.error.object == ""
+
+
+@pytest.mark.parametrize("text, words", [
+    (PRINTED.replace("ReLU()", "GELU(approximate='none')"), ["GELU", "line 3"]),
+    ("__import__('os').system('echo pwned')", ["__import__"]),
+    (PRINTED.replace("1152", "4096"), ["in_features is 4096"]),
+])
+def test_bad_model_text_keeps_the_network(app: Explorer, text: str, words: list[str]) -> None:
+    editor = app.editor
+    assert editor is not None
+    editor.model_text.value = text
+    editor.model_input.value = "1x28x28"
+    editor._import_model()
+    assert app.analysis.total_params == 620_810
+    for word in words:
+        assert word in unescape(editor.error.object)
