@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import codegen
+from .nn.functional import conv_output_size as out_len
 from .spec import (AdaptiveAvgPool2d, ArchitectureError, AvgPool2d, BatchNorm2d, Conv2d, Dropout,
                    Flatten, Layer, LeakyReLU, Linear, MaxPool2d, Network, ReLU, Sigmoid, Tanh)
 
@@ -113,11 +114,6 @@ def format_shape(shape: Shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ")"
 
 
-def out_len(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
-    """PyTorch's output length (floor mode)."""
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-
-
 # ---------------------------------------------------------------------------------------
 
 @dataclass
@@ -175,7 +171,7 @@ def _analyse_layer(layer: Layer, index: int, name: str, trace: _Trace) -> LayerR
         if c_in % g or layer.out_channels % g:
             raise fail(f"groups={g} must divide both in_channels ({c_in}) and out_channels "
                        f"({layer.out_channels}); choose a common divisor", "groups")
-        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = layer.kernel_size, layer.stride, layer.padding, layer.dilation
+        kh, kw = layer.kernel_size
         h, w = _spatial(shape, layer.kernel_size, layer.stride, layer.padding, layer.dilation, fail)
         out = (layer.out_channels, h, w)
         per_filter = kh * kw * (c_in // g)

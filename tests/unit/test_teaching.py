@@ -10,7 +10,7 @@ from explorer.app.insights import budget_html, conventions_html, shares
 from explorer.app.quiz import quiz_html
 from explorer.exercise import new_exercise
 from explorer.presets import BROKEN_PRESET, PRESETS, preset
-from explorer.spec import ArchitectureError, Linear, default_network
+from explorer.spec import ArchitectureError, default_network
 
 GOOD = [name for name in PRESETS if name != BROKEN_PRESET]
 
