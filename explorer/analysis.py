@@ -125,6 +125,8 @@ class _Trace:
     jump: tuple[int, int] | None = (1, 1)
     start: tuple[float, float] | None = (0.0, 0.0)
     source: str = "Input"
+    saved: bool = True   # the tensor must not be overwritten in place (network input, or an output
+                         # that Sigmoid/Tanh/ReLU saved for backward)
 
 
 def analyse(network: Network) -> Analysis:
@@ -140,7 +142,8 @@ def analyse(network: Network) -> Analysis:
         _check_activation(record.output_shape, index, name)
         records.append(record)
         trace = _Trace(record.output_shape, record.receptive_field, record.jump, record.start,
-                       f"{name}" if layer.type != "flatten" else f"{_cross(trace.shape)} after Flatten")
+                       f"{name}" if layer.type != "flatten" else f"{_cross(trace.shape)} after Flatten",
+                       _saves_output(layer, trace.saved))
     return Analysis(network, tuple(records))
 
 
@@ -158,7 +161,7 @@ def _analyse_layer(layer: Layer, index: int, name: str, trace: _Trace) -> LayerR
             params if trainable is None else trainable, buffers, macs, _bytes(out),
             trace.rf if rf == "same" else rf, trace.jump if jump == "same" else jump,
             trace.start if start == "same" else start,
-            codegen.pytorch_line(layer, shape), shape_formula or f"same shape as its input: {_cross(out)}",
+            codegen.pytorch_line(layer, shape, not trace.saved), shape_formula or f"same shape as its input: {_cross(out)}",
             param_formula, layer)
 
     if isinstance(layer, Conv2d):
@@ -242,6 +245,13 @@ def _analyse_layer(layer: Layer, index: int, name: str, trace: _Trace) -> LayerR
                       shape_formula=f"{layer.out_features} outputs, one per neuron",
                       param_formula=f"{n}·{layer.out_features}{f' + {bias}' if bias else ''} = {params:,}")
     raise fail(f"unsupported layer type {layer.type}")  # unreachable: spec rejects unknown types
+
+
+def _saves_output(layer: Layer, before: bool) -> bool:
+    """Whether the layer's output must stay untouched for backward (see _Trace.saved)."""
+    if layer.type in ("sigmoid", "tanh", "relu") or (isinstance(layer, LeakyReLU) and layer.negative_slope >= 0):
+        return True
+    return before if layer.type in ("flatten", "dropout") else False
 
 
 def _need_spatial(shape: Shape, fail: Any, what: str) -> int:

@@ -25,8 +25,13 @@ def _num(value: float) -> str:
     return repr(float(value)).replace("e-0", "e-")
 
 
-def pytorch_line(layer: Layer, in_shape: tuple[int, ...]) -> str:
-    """The `nn.…(…)` constructor for `layer` receiving `in_shape` (batch dimension excluded)."""
+def pytorch_line(layer: Layer, in_shape: tuple[int, ...], in_place_ok: bool = True) -> str:
+    """The `nn.…(…)` constructor for `layer` receiving `in_shape` (batch dimension excluded).
+
+    Activations are written in place (as the seed writes ReLU) unless `in_place_ok` is False:
+    overwriting a tensor that the previous op saved for backward (Sigmoid/Tanh/ReLU outputs)
+    or the caller's input would break training, so those get the plain form.
+    """
     if isinstance(layer, Conv2d):
         args = [str(in_shape[0]), str(layer.out_channels), f"kernel_size={_size(layer.kernel_size)}"]
         for key, default in (("stride", (1, 1)), ("padding", (0, 0)), ("dilation", (1, 1))):
@@ -47,11 +52,11 @@ def pytorch_line(layer: Layer, in_shape: tuple[int, ...]) -> str:
             args.append("affine=False")
         return f"nn.BatchNorm2d({', '.join(args)})"
     if isinstance(layer, ReLU):
-        return "nn.ReLU(inplace=True)"
+        return "nn.ReLU(inplace=True)" if in_place_ok else "nn.ReLU()"
     if isinstance(layer, LeakyReLU):
         slope = "" if layer.negative_slope == 0.01 else f"negative_slope={_num(layer.negative_slope)}"
         # PyTorch cannot backpropagate through an in-place LeakyReLU with a negative slope.
-        inplace = "inplace=True" if layer.negative_slope >= 0 else ""
+        inplace = "inplace=True" if layer.negative_slope >= 0 and in_place_ok else ""
         return f"nn.LeakyReLU({', '.join(a for a in (slope, inplace) if a)})"
     if isinstance(layer, Sigmoid):
         return "nn.Sigmoid()"

@@ -200,7 +200,8 @@ def test_random_networks_shapes_params_and_formulas(data: dict) -> None:
         assert r.output_shape == independent_shape(r.layer, shape), r.name
         assert r.params == r.trainable_params == independent_params(r.layer, shape), r.name
         assert r.activation_bytes == 4 * math.prod(r.output_shape)
-        assert r.pytorch == pytorch_line(r.layer, shape)
+        # Activations are in place unless that would overwrite a saved output (or the input).
+        assert r.pytorch in (pytorch_line(r.layer, shape), pytorch_line(r.layer, shape, False))
         # Every "… = N" in the formulas evaluates to the N it shows, and N is the analysed number.
         for lhs, rhs in re.findall(r"(⌊\([^⌋]*⌋ \+ 1) = (\d+)", r.shape_formula):
             assert _eval_formula(lhs) == int(rhs)
