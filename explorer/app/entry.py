@@ -21,7 +21,7 @@ def _fragment() -> str:
     return (location.hash or "") if location is not None else ""
 
 
-pn.extension(disable_math=True)
+pn.extension()
 explorer = Explorer(live=True, fragment=_fragment())
 if pn.state.curdoc is not None:
     pn.state.curdoc.js_on_event("document_ready", explorer.views.ready)

@@ -48,7 +48,7 @@ def make_offline(html: str) -> str:
 
 def render_static(network: Network | None = None) -> str:
     """The static page as HTML text: selection, card and table work with no Python."""
-    pn.extension(disable_math=True)
+    pn.extension()
     explorer = Explorer(network, live=False)
     doc = Document()
     add_to_doc(explorer.layout.get_root(doc, Comm()), doc, True)

@@ -17,6 +17,6 @@ def session() -> pn.viewable.Viewable:
 
 
 def serve(port: int = 5006, show: bool = False) -> None:
-    pn.extension(disable_math=True)
+    pn.extension()
     pn.serve({"explorer": session}, port=port, address="127.0.0.1", show=show, title=TITLE,
              websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"], print_url=True)

@@ -4,8 +4,11 @@
 // so the helpers keep working when a live (Pyodide/server) document replaces the page's.
 const NAME = "cnnx-layers";
 function layers() {
-  for (const doc of Bokeh.documents) {
-    const m = doc.get_model_by_name(NAME);
+  // Newest document first: when a live (Pyodide) document replaces the prerendered one,
+  // the old one stays in Bokeh.documents but is no longer on screen.
+  const docs = Bokeh.documents;
+  for (let d = docs.length - 1; d >= 0; d--) {
+    const m = docs[d].get_model_by_name(NAME);
     if (m != null) return m;
   }
   return null;
