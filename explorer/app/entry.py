@@ -24,5 +24,5 @@ def _fragment() -> str:
 pn.extension()
 explorer = Explorer(live=True, fragment=_fragment())
 if pn.state.curdoc is not None:
-    pn.state.curdoc.js_on_event("document_ready", explorer.views.ready)
+    pn.state.curdoc.js_on_event("document_ready", explorer.views.ready())
 explorer.layout.servable(title=TITLE)

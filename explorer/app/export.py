@@ -52,7 +52,7 @@ def render_static(network: Network | None = None) -> str:
     explorer = Explorer(network, live=False)
     doc = Document()
     add_to_doc(explorer.layout.get_root(doc, Comm()), doc, True)
-    doc.js_on_event("document_ready", explorer.views.ready)
+    doc.js_on_event("document_ready", explorer.views.ready("static"))
     buffer = io.StringIO()
     pn.io.save.save(doc, buffer, title=TITLE, resources=INLINE)
     return make_offline(buffer.getvalue())

@@ -172,5 +172,5 @@ def create_app(network: Network | None = None, *, live: bool = True, fragment: s
     """
     explorer = Explorer(network, live=live, fragment=fragment)
     if pn.state.curdoc is not None:
-        pn.state.curdoc.js_on_event("document_ready", explorer.views.ready)
+        pn.state.curdoc.js_on_event("document_ready", explorer.views.ready())
     return explorer.layout

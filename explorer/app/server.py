@@ -10,7 +10,7 @@ def session() -> pn.viewable.Viewable:
     """One page per browser session; reads the URL fragment (layer, arch, hide) at start."""
     explorer = Explorer(live=True)
     if pn.state.curdoc is not None:
-        pn.state.curdoc.js_on_event("document_ready", explorer.views.ready)
+        pn.state.curdoc.js_on_event("document_ready", explorer.views.ready("live"))
     # The fragment never reaches the server with the request; it is synced once the page loads.
     pn.state.onload(lambda: explorer.load_fragment(pn.state.location.hash or ""))
     return explorer.layout

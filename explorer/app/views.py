@@ -101,7 +101,11 @@ class Views:
             args=dict(source=self.source, card=self.card, nav=self.nav, table=self.table, live=self.live,
                       empty_card=EMPTY_CARD),
             code=_asset("on_select.js")))
-        self.ready = CustomJS(code=_asset("on_ready.js"))
+
+    def ready(self, tier: str | None = None) -> CustomJS:
+        """The document_ready callback; `tier` ("live" on the Panel server) is written to
+        <html data-tier> unless the page manages it itself (the Pyodide site's loader)."""
+        return CustomJS(args=dict(tier=tier or ""), code=_asset("on_ready.js"))
 
     def _figure(self, model: DiagramModel) -> figure:
         n = len(model.columns["x"])

@@ -3,6 +3,7 @@
 // the URL fragment (#layer=Conv2&hide=editor). Models are looked up by name at call time,
 // so the helpers keep working when a live (Pyodide/server) document replaces the page's.
 const NAME = "cnnx-layers";
+if (tier) document.documentElement.dataset.tier = tier;
 function layers() {
   // Newest document first: when a live (Pyodide) document replaces the prerendered one,
   // the old one stays in Bokeh.documents but is no longer on screen.
