@@ -104,7 +104,7 @@ class Editor:
                     title="Bring your own PyTorch model", collapsed=True, sizing_mode="stretch_width"),
             pn.Card(self.json, pn.Row(self.apply_json, self.upload), title="Architecture as JSON",
                     collapsed=True, sizing_mode="stretch_width"),
-            sizing_mode="stretch_width", name="cnnx-part-editor")
+            sizing_mode="stretch_width", name="cnnx-part-editor", css_classes=["cnnx-part-editor"])
 
     # -- state from the page ----------------------------------------------------------------
     def show(self, network: Network, index: int | None) -> None:

@@ -89,7 +89,7 @@ class FeatureView:
             pn.FlexBox(self.sample, self.filters, align_items="end"), self.caption,
             pn.FlexBox(self.input_fig, pn.Column(self.grid_fig, self.bar_fig, sizing_mode="stretch_width",
                                                  styles={"flex": "1 1 320px", "overflow-x": "auto"})),
-            sizing_mode="stretch_width", name="cnnx-part-features")
+            sizing_mode="stretch_width", name="cnnx-part-features", css_classes=["cnnx-part-features"])
 
     # -- inputs from the page -------------------------------------------------------------------
     def show_network(self, analysis: Analysis) -> None:

@@ -70,11 +70,12 @@ class Explorer:
         index = self._index_of(frag.layer)
         if index is not None:
             self.views.source.selected.indices = [index]
-        for part in frag.hide:
-            model_name = f"cnnx-part-{part}"
-            for obj in self._parts:
-                if getattr(obj, "name", None) == model_name:
-                    obj.visible = False
+        hidden = {f"cnnx-part-{part}" for part in frag.hide}
+        if "cnnx-part-table" in hidden:
+            hidden.add("cnnx-part-tableheading")
+        for obj in self._parts:
+            if getattr(obj, "name", None) in hidden:
+                obj.visible = False
 
     # -- layout -------------------------------------------------------------------------------
     def _layout(self) -> pn.Column:
@@ -82,20 +83,24 @@ class Explorer:
         header = pn.pane.HTML(
             f'<div class="cnnx-head"><h1>{TITLE}</h1><p>Click a block or a layer button to see what the layer '
             f'does, its output shape, its parameters and its PyTorch code.</p></div>',
-            sizing_mode="stretch_width", stylesheets=[_HEADER_CSS], name="cnnx-part-header")
+            sizing_mode="stretch_width", stylesheets=[_HEADER_CSS], name="cnnx-part-header",
+            css_classes=["cnnx-part-header"])
         diagram = pn.Column(pn.pane.Bokeh(v.figure, sizing_mode="stretch_width"), sizing_mode="stretch_width",
                             styles={"overflow-x": "auto", "min-width": "0px"})  # else its min_width widens the page
         editor = (self.editor.layout if self.editor is not None else
                   pn.pane.HTML(f'<p class="cnnx-static-note" style="color:#57606a">{STATIC_NOTE}</p>',
-                               sizing_mode="stretch_width", name="cnnx-part-editor"))
+                               sizing_mode="stretch_width", name="cnnx-part-editor",
+                               css_classes=["cnnx-part-editor"]))
         features = (self.features.layout if self.features is not None else
                     pn.pane.HTML('<p class="cnnx-static-note" style="color:#57606a">Feature maps from a real forward '
                                  'pass need Python, which is not running in this page.</p>',
-                                 sizing_mode="stretch_width", name="cnnx-part-features"))
+                                 sizing_mode="stretch_width", name="cnnx-part-features",
+                                 css_classes=["cnnx-part-features"]))
         heading = pn.pane.HTML("<h2 style='font-size:18px;margin:8px 0 0'>Network statistics</h2>",
-                               sizing_mode="stretch_width", name="cnnx-part-tableheading")
+                               sizing_mode="stretch_width", name="cnnx-part-tableheading",
+                               css_classes=["cnnx-part-tableheading"])
         self._parts = [header, v.figure, v.legend, v.nav, v.card, v.table, v.code, v.summary, editor, v.insights,
-                       v.quiz_toggle, features]
+                       v.quiz_toggle, features, heading]
         return pn.Column(header, self.notice, v.summary, diagram, v.legend, v.nav, v.quiz_toggle, v.live, v.card,
                          editor, features, heading, v.table, v.insights, v.code, self.url_sink, sizing_mode="stretch_width", max_width=1400,
                          styles={"margin": "0 auto", "padding": "0 8px", "min-width": "0px"})

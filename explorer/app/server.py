@@ -1,18 +1,44 @@
 """`python -m explorer serve`: the live app on a local Panel server (127.0.0.1 only)."""
 from __future__ import annotations
 
+from typing import Any
+
+import jinja2
 import panel as pn
+from panel.io.resources import BASE_TEMPLATE
 
 from .page import TITLE, Explorer
+
+
+_VIEWPORT_TEMPLATE = jinja2.Environment().from_string(
+    '{% extends base %}{% block preamble %}{{ super() }}'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">{% endblock %}')
 
 
 def session() -> pn.viewable.Viewable:
     """One page per browser session; reads the URL fragment (layer, arch, hide) at start."""
     explorer = Explorer(live=True)
-    if pn.state.curdoc is not None:
-        pn.state.curdoc.js_on_event("document_ready", explorer.views.ready("live"))
-    # The fragment never reaches the server with the request; it is synced once the page loads.
-    pn.state.onload(lambda: explorer.load_fragment(pn.state.location.hash or ""))
+    doc = pn.state.curdoc
+    if doc is not None:
+        doc.js_on_event("document_ready", explorer.views.ready("live"))
+        # Panel's page template has no viewport meta: phones would lay the page out 980 px wide.
+        doc.template = _VIEWPORT_TEMPLATE
+        doc.template_variables["base"] = BASE_TEMPLATE
+    # The fragment never reaches the server with the request; the browser syncs it after the
+    # page loads, sometimes only after `onload` has run, so also apply its first arrival.
+    location, loaded = pn.state.location, []
+
+    def on_load() -> None:
+        loaded.append(True)
+        explorer.load_fragment(location.hash or "" if location is not None else "")
+
+    def on_hash(event: Any) -> None:
+        if loaded and not event.old:
+            explorer.load_fragment(event.new or "")
+
+    pn.state.onload(on_load)
+    if location is not None:
+        location.param.watch(on_hash, "hash")
     return explorer.layout
 
 

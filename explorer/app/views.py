@@ -23,9 +23,6 @@ from .theme import CSS
 from .viewmodel import (EMPTY_CARD, DiagramModel, diagram_model, legend_html, nav_html, summary_line,
                         table_html)
 
-_STYLE = InlineStyleSheet(css=CSS)
-
-
 def _asset(name: str) -> str:
     return resources.files("explorer.app").joinpath("assets", name).read_text(encoding="utf-8")
 
@@ -97,10 +94,10 @@ class Views:
         self.code = _div("cnnx-part-code", code_html(analysis))
         self.insights = _div("cnnx-part-insights", insights_html(analysis))
         self.quiz_toggle = _div("cnnx-part-quiz", TOGGLE)
-        self.source.selected.js_on_change("indices", CustomJS(
-            args=dict(source=self.source, card=self.card, nav=self.nav, table=self.table, live=self.live,
-                      empty_card=EMPTY_CARD),
-            code=_asset("on_select.js")))
+        on_select = CustomJS(args=dict(source=self.source, card=self.card, nav=self.nav, table=self.table,
+                                       live=self.live, empty_card=EMPTY_CARD), code=_asset("on_select.js"))
+        self.source.selected.js_on_change("indices", on_select)
+        self.source.js_on_change("data", on_select)   # a new network under an unchanged selection
 
     def ready(self, tier: str | None = None) -> CustomJS:
         """The document_ready callback; `tier` ("live" on the Panel server) is written to

@@ -4,6 +4,12 @@
 // so the helpers keep working when a live (Pyodide/server) document replaces the page's.
 const NAME = "cnnx-layers";
 if (tier) document.documentElement.dataset.tier = tier;
+if (!document.querySelector('meta[name="viewport"]')) {   // Panel's server template has none
+  const meta = document.createElement("meta");
+  meta.name = "viewport";
+  meta.content = "width=device-width, initial-scale=1";
+  document.head.appendChild(meta);
+}
 function layers() {
   // Newest document first: when a live (Pyodide) document replaces the prerendered one,
   // the old one stays in Bokeh.documents but is no longer on screen.
@@ -46,11 +52,13 @@ window.cnnxCopy = function (el) {
 };
 window.cnnxApplyHash = function () {
   const params = hashParams();
-  const hide = (params.get("hide") || "").split(",").filter(Boolean);
+  const hide = new Set((params.get("hide") || "").split(",").map((p) => "cnnx-part-" + p.trim()));
+  if (hide.has("cnnx-part-table")) hide.add("cnnx-part-tableheading");
   for (const doc of Bokeh.documents) {
-    for (const part of hide) {
-      const m = doc.get_model_by_name("cnnx-part-" + part.trim());
-      if (m != null) m.visible = false;
+    for (const m of doc.all_models) {
+      // Bokeh models carry the part in their name, Panel panes in their CSS classes.
+      const classes = m.css_classes || [];
+      if (hide.has(m.name) || classes.some((c) => hide.has(c))) m.visible = false;
     }
   }
   const wanted = params.get("layer");
