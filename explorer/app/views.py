@@ -95,7 +95,8 @@ class Views:
         self.insights = _div("cnnx-part-insights", insights_html(analysis))
         self.quiz_toggle = _div("cnnx-part-quiz", TOGGLE)
         on_select = CustomJS(args=dict(source=self.source, card=self.card, nav=self.nav, table=self.table,
-                                       live=self.live, empty_card=EMPTY_CARD), code=_asset("on_select.js"))
+                                       live=self.live, diagram=self.figure, empty_card=EMPTY_CARD),
+                             code=_asset("on_select.js"))
         self.source.selected.js_on_change("indices", on_select)
         self.source.js_on_change("data", on_select)   # a new network under an unchanged selection
 

@@ -29,6 +29,22 @@ if (liveEl != null) {
   const region = liveEl.querySelector("[aria-live]");
   if (region != null) region.textContent = i === null ? "" : source.data.say[i];
 }
+if (i !== null && diagram != null) {
+  // On a narrow screen the diagram scrolls sideways: bring the selected block into view.
+  try {
+    const view = Bokeh.index.find_one(diagram);
+    let node = view == null ? null : view.el;
+    while (node != null && !(node instanceof Element && node.scrollWidth > node.clientWidth + 1 &&
+                             getComputedStyle(node).overflowX !== "visible")) {
+      node = node.parentNode instanceof ShadowRoot ? node.parentNode.host : node.parentNode;
+    }
+    if (node != null && node !== document.documentElement) {
+      const px = view.frame.x_scale.compute(source.data.x[i]);
+      const left = view.el.getBoundingClientRect().left - node.getBoundingClientRect().left + node.scrollLeft;
+      node.scrollTo({left: Math.max(0, left + px - node.clientWidth / 2), behavior: "smooth"});
+    }
+  } catch (e) { /* layout not ready: nothing to scroll */ }
+}
 if (i !== null) {
   const params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
   if (params.get("layer") !== source.data.name[i]) {
