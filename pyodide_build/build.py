@@ -21,7 +21,15 @@ from . import page, pyc, wheels
 from .errors import BuildError
 from .npm_core import fetch_core, npm_lock
 from .pins import (
-    CACHE_DIR, CORE_FILES, PYODIDE_VERSION, PYODIDE_WHEELS, REQUIRED_COMPILED,
+    CACHE_DIR,
+    CORE_FILES,
+    PYODIDE_VERSION,
+    PYODIDE_WHEELS,
+    PYPI_WHEELS,
+    REQUIRED_COMPILED,
+    SLIM_SUFFIXES,
+    STDLIB_ENCODINGS_KEEP,
+    STDLIB_STRIP,
 )
 from .prerender import PANEL_CDN_ROOT
 
@@ -42,6 +50,7 @@ class Options:
     pyc: bool = True
     download: bool = True
     drop_unused_bokeh: bool = True
+    pyc_stdlib: bool = True        # stdlib start-up modules as bytecode too
 
 
 @dataclasses.dataclass
@@ -99,7 +108,7 @@ def _prerender(entry: Path, project: Path, work: Path, log) -> str:
                                         + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     log(f"prerendering {entry}")
     proc = subprocess.run([sys.executable, "-m", "pyodide_build.prerender", str(entry), str(out)],
-                          cwd=str(project), env=env, capture_output=True, text=True)
+                          cwd=str(project), env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise BuildError(f"running {entry} to prerender the page failed:\n"
                          + proc.stderr.strip()[-2000:])
@@ -129,50 +138,61 @@ def _collect_wheels(opts: Options, nlock: dict, work: Path, log):
     return sources, True, missing
 
 
-def _rewrite_wheels(sources, core: Path, dest: Path, work: Path, opts: Options, log) -> list:
+def _stage(sources, core: Path, work: Path, log) -> tuple[list, Path]:
+    """Unpack and slim every wheel and the stdlib into work/trees (one parent folder)."""
     trees = work / "trees"
     trees.mkdir()
-    jobs = []
     staged = []
     for path, source in sources:
         name, version, imports, requires = wheels.wheel_metadata(path)
         tree = trees / path.name
         wheels.unpack(path, tree)
-        removed = wheels.strip(tree, wheels.slim_prefixes(name))
+        removed = wheels.strip(tree, wheels.slim_prefixes(name), SLIM_SUFFIXES.get(name, ()))
         if name == "numpy":
             removed += wheels.strip(tree, wheels.NUMPY_STRIP_PREFIXES, wheels.NUMPY_STRIP_SUFFIXES)
         if removed > 100_000:
             log(f"slimmed {path.name}: -{removed / 1e6:.1f} MB")
-        # the explorer keeps its sources (readable tracebacks); the rest ships bytecode only
-        keep_source = source == "checkout"
-        jobs.append((tree, not keep_source, pyc.SITE_PACKAGES))
         staged.append((tree, path, source, name, version, imports, requires))
-    if opts.pyc:
-        pyc.compile_trees(core, jobs, log)
+    stdlib = trees / "python_stdlib"
+    with zipfile.ZipFile(core / "python_stdlib.zip") as z:
+        z.extractall(stdlib)
+    removed = wheels.strip_stdlib(stdlib, STDLIB_STRIP, STDLIB_ENCODINGS_KEEP)
+    log(f"slimmed python_stdlib.zip: -{removed / 1e6:.1f} MB (uncompressed)")
+    return staged, stdlib
+
+
+def _compile(staged, stdlib: Path, core: Path, entry: Path, opts: Options, log) -> dict:
+    jobs = []
+    for tree, path, source, *_ in staged:
+        if source == "checkout":
+            # the explorer keeps its sources (readable tracebacks) plus __pycache__
+            jobs.append(pyc.Job(tree, sourceless=False, shown=pyc.SITE_PACKAGES,
+                                path_entry=True, select=False, optimize=0))
+        else:
+            jobs.append(pyc.Job(tree, sourceless=True, shown=pyc.SITE_PACKAGES,
+                                path_entry=True, select=True, optimize=pyc.OPTIMIZE_RUNTIME))
+    if opts.pyc_stdlib:
+        jobs.append(pyc.Job(stdlib, sourceless=True, shown=pyc.STDLIB_SHOWN,
+                            path_entry=False, select=True, optimize=pyc.OPTIMIZE_RUNTIME))
+    return pyc.compile_trees(core, jobs, profile_entry=entry,
+                            env={"PANEL_CDN_ROOT": PANEL_CDN_ROOT}, log=log)
+
+
+def _pack(staged, stdlib: Path, dest: Path) -> list:
     out = []
     for tree, path, source, name, version, imports, requires in staged:
         shipped = wheels.pack(tree, dest / path.name)
         out.append(wheels.Wheel(name=name, version=version, path=shipped, source=source,
                                 imports=imports, requires=requires))
-    return out
-
-
-def _stdlib(core: Path, dest: Path, work: Path, opts: Options, log) -> None:
-    src = core / "python_stdlib.zip"
-    if not opts.pyc:
-        shutil.copyfile(src, dest)
-        return
-    tree = work / "stdlib"
-    with zipfile.ZipFile(src) as z:
-        z.extractall(tree)
-    pyc.compile_trees(core, [(tree, True, pyc.STDLIB_SHOWN)], log)
-    files = sorted(p.relative_to(tree).as_posix() for p in tree.rglob("*") if p.is_file())
-    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    files = sorted(p.relative_to(stdlib).as_posix() for p in stdlib.rglob("*") if p.is_file())
+    with zipfile.ZipFile(dest / "python_stdlib.zip", "w", zipfile.ZIP_DEFLATED,
+                         compresslevel=9) as z:
         for rel in files:
             info = zipfile.ZipInfo(rel, wheels.ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            z.writestr(info, (tree / rel).read_bytes(), compresslevel=9)
+            z.writestr(info, (stdlib / rel).read_bytes(), compresslevel=9)
+    return out
 
 
 # ------------------------------------------------------------------ main
@@ -184,6 +204,7 @@ def build(opts: Options, log=print) -> Report:
         raise BuildError(f"{out} exists and is not a site built by pyodide_build; "
                          "choose another --out or remove it")
     entry = _resolve_entry(opts)
+    _check_installed_versions()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     work = Path(tempfile.mkdtemp(prefix="pyodide-build-"))
@@ -196,9 +217,11 @@ def build(opts: Options, log=print) -> Report:
         sources, live, missing = _collect_wheels(opts, nlock, work, log)
         reason = None
         if not live:
-            names = ", ".join(m.file_name for m in missing if m.name in REQUIRED_COMPILED)
-            reason = ("this build has no numpy for Pyodide (" + names + "); the explorer "
-                      "works as a static page.")
+            req = [m for m in missing if m.name in REQUIRED_COMPILED]
+            names = ", ".join(m.file_name for m in req)
+            what = ("no numpy for Pyodide" if any(m.name == "numpy" for m in req)
+                    else "not every compiled Pyodide wheel it needs")
+            reason = f"this build has {what} ({names}); the explorer works as a static page."
             for m in missing:
                 notes.append("MISSING " + m.advice())
             notes.append("The site's live tier is not available offline: rebuild with "
@@ -209,11 +232,18 @@ def build(opts: Options, log=print) -> Report:
         if live:
             pyo.mkdir()
             for name in CORE_FILES:
-                if name == "python_stdlib.zip":
-                    _stdlib(core, pyo / name, work, opts, log)
-                else:
+                if name != "python_stdlib.zip":
                     shutil.copyfile(core / name, pyo / name)
-            vendored = _rewrite_wheels(sources, core, pyo, work, opts, log)
+            staged, stdlib = _stage(sources, core, work, log)
+            if opts.pyc:
+                report = _compile(staged, stdlib, core, entry, opts, log)
+                if report["stripped_but_imported"]:
+                    raise BuildError("the app imports stdlib modules that pins.STDLIB_STRIP "
+                                     "removes: " + ", ".join(report["stripped_but_imported"]))
+                if report["profile"]["error"]:
+                    notes.append("WARNING: the app failed when run in Pyodide at build time: "
+                                 + report["profile"]["error"])
+            vendored = _pack(staged, stdlib, pyo)
             lockmod.write_lock(lockmod.site_lock(vendored, nlock), pyo / "pyodide-lock.json")
 
         raw = _prerender(entry, opts.project, work, log)
@@ -238,7 +268,7 @@ def build(opts: Options, log=print) -> Report:
         for name in ("loader.js", "site.css"):
             shutil.copyfile(ASSETS / name, site / "assets" / name)
         if live:
-            _write_worker(site, vendored, entry)
+            _write_worker(site, vendored, entry, opts.pyc)
         _write_service_worker(site)
         _check_references(site, pages)
 
@@ -268,23 +298,53 @@ def build(opts: Options, log=print) -> Report:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _write_worker(site: Path, vendored: list, entry: Path) -> None:
+# Bokeh 3.9 builds an inspect.Signature for every bokeh.models class as it is defined, only
+# for introspection (IDEs, the docs): measured 25-30 % of `import panel` in Pyodide. The
+# page's worker skips that (and the docs-only example links) before importing Panel;
+# everything else Model.__init_subclass__ does (HasProps' property setup) still runs.
+BOKEH_SPEEDUP = """
+import bokeh
+if bokeh.__version__ == "3.9.2":
+    import bokeh.model.model as _cnn_bm
+    def _cnn_init_subclass(cls):
+        super(_cnn_bm.Model, cls).__init_subclass__()
+    _cnn_bm.Model.__init_subclass__ = classmethod(_cnn_init_subclass)
+    del _cnn_init_subclass
+"""
+
+
+def _check_installed_versions() -> None:
+    """The page's BokehJS/Panel JS come from the installed packages and the prerender runs
+    with them: they must be the versions of the wheels the live tier vendors."""
+    from importlib.metadata import PackageNotFoundError, version
+    for name in ("bokeh", "panel"):
+        want = PYPI_WHEELS[name][0]
+        try:
+            have = version(name)
+        except PackageNotFoundError:
+            have = None
+        if have != want:
+            raise BuildError(f"the builder needs {name}=={want} installed (it prerenders the "
+                             f"page and copies its JS from there), found {have}")
+
+
+def _write_worker(site: Path, vendored: list, entry: Path, pyc_enabled: bool) -> None:
     pyo = site / "pyodide"
     sizes = {name: (pyo / name).stat().st_size
-             for name in ("pyodide.asm.wasm", "python_stdlib.zip", "pyodide.asm.js",
-                          "pyodide-lock.json")}
+             for name in ("pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")}
     for w in vendored:
         sizes[w.file_name] = w.path.stat().st_size
     names = {w.name for w in vendored}
     imports = [{"name": "numpy", "label": "numpy\u2026", "from": 55, "to": 62,
                 "code": "import numpy"}]
     imports.append({"name": "panel", "label": "Panel\u2026", "from": 62, "to": 85,
-                    "code": "import panel"})
+                    "code": BOKEH_SPEEDUP + "\nimport panel"})
     config = {
         "pyodide": "../pyodide/",
         "packages": sorted(names),
         "sizes": sizes,
         "env": {"PANEL_CDN_ROOT": PANEL_CDN_ROOT},
+        "args": pyc.INTERPRETER_ARGS if pyc_enabled else [],
         "imports": imports,
         "appLabel": "explorer\u2026",
         "appFrom": 85,

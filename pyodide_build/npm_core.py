@@ -25,7 +25,7 @@ def _npm(*args: str, cwd: Path) -> str:
     if npm is None:
         raise BuildError("npm is not installed; it is needed to fetch the Pyodide core "
                          f"({NPM_SPEC}). Install Node.js 20 with npm.")
-    proc = subprocess.run([npm, *args], cwd=cwd, capture_output=True, text=True)
+    proc = subprocess.run([npm, *args], cwd=cwd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise BuildError(f"npm {' '.join(args)} failed: {proc.stderr.strip()[-500:]}")
     return proc.stdout

@@ -20,11 +20,11 @@ from .errors import BuildError
 
 BOKEH_CDN_RE = re.compile(
     r"https://cdn\.bokeh\.org/bokeh/(?:release|dev)/(bokeh(?:-[a-z]+)?)-(\d+\.\d+\.\d+)(?:\.min)?\.js")
-HANDLER_RE = re.compile(r"<script>\s*const pyodideWorker = new Worker\(.*?</script>\s*", re.S)
+HANDLER_RE = re.compile(r"<script>\s*const pyodideWorker = new Worker\(.*?</script>\s*", re.DOTALL)
 LOADING_LINK_RE = re.compile(r'<link rel="stylesheet" href="[^"]*/css/loading\.css"[^>]*>\s*')
-SPINNER_STYLE_RE = re.compile(r'<style type="text/css">\s*:host\(\.pn-loading\):before.*?</style>', re.S)
+SPINNER_STYLE_RE = re.compile(r'<style type="text/css">\s*:host\(\.pn-loading\):before.*?</style>', re.DOTALL)
 BODY_RE = re.compile(r'<body class="pn-loading[^"]*">')
-RENDER_ITEMS_RE = re.compile(r"const render_items = (\[.*?\]);\n", re.S)
+RENDER_ITEMS_RE = re.compile(r"const render_items = (\[.*?\]);\n", re.DOTALL)
 PANEL_REF_RE = re.compile(r"""(?:\./)?panel/[0-9][^/"'\\]*/dist/[^"'\\\s)<>]+""")
 ATTR_REF_RE = re.compile(r"""(?:src|href)=["']([^"'#?]+)["']""")
 CSS_URL_RE = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)""")
@@ -86,6 +86,8 @@ def rewrite(raw_html: str, *, embed: bool, live: bool, reason: str | None,
         "live": live,
         "worker": "assets/worker.js",
         "serviceWorker": "sw.js",
+        # start Python once the prerendered page is on screen (see loader.js)
+        "workerStart": "late",
         "embed": embed,
         "errorPrefix": ERROR_PREFIX,
         "staticRenderItems": static_render_items(raw_html),
@@ -120,10 +122,10 @@ def referenced(text: str) -> set[str]:
         ref = m.group(1)
         if "://" in ref or ref.startswith(("data:", "blob:", "/", "mailto:")):
             continue
-        refs.add(ref[2:] if ref.startswith("./") else ref)
+        refs.add(ref.removeprefix("./"))
     for m in PANEL_REF_RE.finditer(text):
         ref = m.group(0)
-        refs.add(ref[2:] if ref.startswith("./") else ref)
+        refs.add(ref.removeprefix("./"))
     return refs
 
 

@@ -43,8 +43,11 @@ PYPI_WHEELS = {
 # Wheels taken from the official Pyodide 0.29.3 distribution, verified against the sha256
 # in the npm package's pyodide-lock.json. Keys are lock-file package names.
 # numpy is the only one the live tier cannot do without *and* cannot be built here.
-PYODIDE_WHEELS = ("numpy", "pyyaml", "markupsafe", "jinja2", "packaging", "pyodide-http")
-REQUIRED_COMPILED = ("numpy",)
+# nh3: Panel sanitises HTML through it (panel.util.HTML_SANITIZER, imported on first use);
+# the explorer's panes need it.
+PYODIDE_WHEELS = ("numpy", "nh3", "pyyaml", "markupsafe", "jinja2", "packaging",
+                  "pyodide-http")
+REQUIRED_COMPILED = ("numpy", "nh3")
 
 # Paths stripped from wheels for the browser: the assets are served once as static files.
 SLIM = {
@@ -53,6 +56,27 @@ SLIM = {
     # the explorer wheel is built from the checkout, which also packages this builder
     "cnn_explorer": ("pyodide_build/", "tests/"),
 }
+# File endings stripped from panel (TypeScript/LESS sources of its models: bundled in panel.min.js)
+SLIM_SUFFIXES = {"panel": (".ts", ".less", ".tsx")}
 
 # Files and folders stripped from every wheel (never imported in the browser).
 SLIM_ANY = ("/__pycache__/", ".pyi", "/py.typed")
+
+# Stdlib modules removed from python_stdlib.zip: never imported by the app or its libraries
+# in a browser (REPL, debuggers, doc tools, mail/ftp clients, servers, multiprocessing, and
+# the legacy 8-bit / CJK codecs). Prefixes of paths inside the zip.
+STDLIB_STRIP = (
+    "_pyrepl/", "pydoc.py", "doctest.py", "pdb.py", "xmlrpc/", "wsgiref/", "multiprocessing/",
+    "pickletools.py", "tabnanny.py", "trace.py", "imaplib.py", "mailbox.py", "smtplib.py",
+    "poplib.py", "ftplib.py", "modulefinder.py", "pyclbr.py", "zipapp.py", "__hello__.py",
+    "__phello__/", "antigravity.py", "this.py", "idlelib/", "turtledemo/", "turtle.py",
+    "lib2to3/", "ensurepip/", "venv/", "tkinter/", "curses/", "dbm/",
+)
+# encodings kept (everything else under encodings/ is a legacy codec)
+STDLIB_ENCODINGS_KEEP = (
+    "__init__", "aliases", "ascii", "base64_codec", "charmap", "cp1252", "cp437", "hex_codec",
+    "idna", "latin_1", "punycode", "raw_unicode_escape", "rot_13", "undefined",
+    "unicode_escape", "utf_16", "utf_16_be", "utf_16_le", "utf_32", "utf_32_be", "utf_32_le",
+    "utf_7", "utf_8", "utf_8_sig", "zlib_codec", "bz2_codec", "quopri_codec", "uu_codec",
+    "mbcs", "oem", "palmos",
+)

@@ -29,7 +29,12 @@ from pathlib import Path
 
 from .errors import BuildError
 from .pins import (
-    CACHE_DIR, OFFICIAL_WHEEL_BASE_URL, PYODIDE_VERSION, PYPI_WHEELS, PYTHON_TAG, SLIM,
+    CACHE_DIR,
+    OFFICIAL_WHEEL_BASE_URL,
+    PYODIDE_VERSION,
+    PYPI_WHEELS,
+    PYTHON_TAG,
+    SLIM,
     SLIM_ANY,
 )
 
@@ -123,7 +128,7 @@ def fetch_pypi(cache: Path = CACHE_DIR, log=print) -> list[Path]:
                    "--only-binary", ":all:", "--python-version", "3.13",
                    "--implementation", "py", "--abi", "none", "--platform", "any",
                    "--disable-pip-version-check", "-q", "-d", str(dest), "-r", str(req)]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if proc.returncode != 0:
                 raise BuildError("pip download of the pinned wheels failed:\n"
                                  + proc.stderr.strip()[-1500:])
@@ -161,9 +166,9 @@ def build_checkout_wheel(checkout: Path, out_dir: Path, log=print) -> Path:
         base = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
                 "--disable-pip-version-check", "-w", str(out_dir), str(src)]
         proc = subprocess.run(base[:5] + ["--no-build-isolation"] + base[5:],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
         if proc.returncode != 0:
-            proc = subprocess.run(base, capture_output=True, text=True)
+            proc = subprocess.run(base, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise BuildError("building the explorer wheel failed:\n"
                              + proc.stderr.strip()[-1500:])
@@ -181,11 +186,12 @@ class Missing:
     file_name: str
     sha256: str
     tried: list[str]
+    cache: Path = CACHE_DIR
 
     def advice(self) -> str:
         return (f"{self.file_name} (sha256 {self.sha256}) was not found; looked in: "
                 + "; ".join(self.tried)
-                + f". Supply it with --wheels DIR or put it in {CACHE_DIR}.")
+                + f". Supply it with --wheels DIR or put it in {self.cache}.")
 
 
 def _download(url: str, dest: Path, timeout: float = 20.0) -> bool:
@@ -227,7 +233,7 @@ def resolve_pyodide(names, npm_lock: dict, wheels_dir: Path | None, cache: Path 
                 log(f"downloaded {file_name}")
                 path = cache / file_name
         if path is None:
-            missing.append(Missing(name, file_name, expected, tried))
+            missing.append(Missing(name, file_name, expected, tried, cache))
             continue
         got = sha256(path)
         if got != expected:
@@ -254,7 +260,7 @@ def build_pure_fallback(name: str, version: str, out_dir: Path, log=print) -> Pa
                "--python-version", "3.13", "--implementation", "py", "--abi", "none",
                "--platform", "any", "-q", "-d", str(out_dir), spec]
     log(f"{name}: official Pyodide wheel not available, using a pure build of {spec}")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if proc.returncode != 0:
         raise BuildError(f"could not get a pure wheel for {spec}: {proc.stderr.strip()[-800:]}")
     stem = re.sub(r"[-.]+", "_", name).lower()
@@ -291,6 +297,24 @@ def strip(tree: Path, prefixes: tuple[str, ...], suffixes: tuple[str, ...] = ())
                          for s in SLIM_ANY)
         hit = hit or rel.endswith(suffixes)
         if hit:
+            removed += p.stat().st_size
+            p.unlink()
+    for d in sorted((d for d in tree.rglob("*") if d.is_dir()), key=lambda d: -len(d.parts)):
+        if not any(d.iterdir()):
+            d.rmdir()
+    return removed
+
+
+def strip_stdlib(tree: Path, prefixes: tuple[str, ...], keep_encodings: tuple[str, ...]) -> int:
+    removed = 0
+    for p in sorted(tree.rglob("*")):
+        if not p.is_file():
+            continue
+        rel = p.relative_to(tree).as_posix()
+        drop = rel.startswith(prefixes)
+        if rel.startswith("encodings/") and rel.endswith(".py"):
+            drop = rel[len("encodings/"):-3] not in keep_encodings
+        if drop:
             removed += p.stat().st_size
             p.unlink()
     for d in sorted((d for d in tree.rglob("*") if d.is_dir()), key=lambda d: -len(d.parts)):
@@ -337,7 +361,10 @@ def slim_prefixes(name: str) -> tuple[str, ...]:
 
 NUMPY_STRIP_SUFFIXES = (".h", ".a", ".pxd", ".c", ".pyx")
 NUMPY_STRIP_PREFIXES = ("numpy/f2py/", "numpy/_core/include/", "numpy/_core/lib/",
-                        "numpy/random/lib/", "numpy/_pyinstaller/")
+                        "numpy/random/lib/", "numpy/_pyinstaller/",
+                        # legacy module nothing imports (numpy.linalg uses _umath_linalg);
+                        # every .so costs a WebAssembly compile at install time
+                        "numpy/linalg/lapack_lite.")
 
 
 def is_platform_wheel(path: Path) -> bool:

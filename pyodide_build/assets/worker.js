@@ -42,20 +42,32 @@ function setPhase(label, from, to, bytes) {
 
 // Count the bytes of the site's own files as they arrive (wheels, stdlib, core).
 const realFetch = self.fetch.bind(self);
+const fetches = [];                             // [name, start, headers, end] (timeline)
+
+function countBytes(rec) {
+  return new TransformStream({
+    transform(chunk, ctl) { received += chunk.byteLength; progress(); ctl.enqueue(chunk); },
+    flush() {
+      rec[3] = now();
+      if (received >= TOTAL && !marks.downloaded) marks.downloaded = now();
+    },
+  });
+}
+
 self.fetch = async function (input, init) {
-  const resp = await realFetch(input, init);
   const url = typeof input === "string" ? input : (input && input.url) || String(input);
   const name = url.split("#")[0].split("?")[0].split("/").pop();
+  const rec = [name, now(), 0, 0];
+  fetches.push(rec);
+  const resp = await realFetch(input, init);
+  rec[2] = now();
   if (!(name in SIZES) || !resp.ok || !resp.body) return resp;
   if (name.endsWith(".wasm")) {                // keep the streaming-compile response intact
     received += SIZES[name];
     progress();
     return resp;
   }
-  const counter = new TransformStream({
-    transform(chunk, ctl) { received += chunk.byteLength; progress(); ctl.enqueue(chunk); },
-  });
-  return new Response(resp.body.pipeThrough(counter), {
+  return new Response(resp.body.pipeThrough(countBytes(rec)), {
     status: resp.status, statusText: resp.statusText, headers: resp.headers,
   });
 };
@@ -64,8 +76,9 @@ self.fetch = async function (input, init) {
 function oneLine(err) {
   const text = String((err && err.message) || err || "unknown error");
   const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
-  // a Python traceback ends with "ExceptionType: message"
-  let last = lines.length ? lines[lines.length - 1] : text;
+  // a Python traceback ends with "ExceptionType: message" (which may run over more lines)
+  const exc = lines.filter((l) => /^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b/.test(l));
+  let last = exc.length ? exc[exc.length - 1] : (lines.length ? lines[lines.length - 1] : text);
   if (last.length > 300) last = last.slice(0, 297) + "\u2026";
   return last;
 }
@@ -76,10 +89,17 @@ function fail(stage, err) {
 
 /* ---------------------------------------------------------------- boot */
 let pageLocation = null;       // JSON.stringify(window.location) from the page
+
 let locationReady;
 const locationPromise = new Promise((resolve) => { locationReady = resolve; });
 let pyodide = null;
 let stage = "boot";
+
+// The app reads the page's URL fragment from this global (a worker's own location has none):
+// `import js; js.CNNX_HASH` (see explorer/app/entry.py). pn.state.location is filled too.
+function setHash(locationJson) {
+  try { self.CNNX_HASH = JSON.parse(locationJson).hash || ""; } catch (e) { self.CNNX_HASH = ""; }
+}
 
 function sendPatch(patch, buffers, msg_id) {
   post({ type: "patch", patch: patch, buffers: buffers });
@@ -116,11 +136,14 @@ async function start() {
   setPhase("Loading Python\u2026", 0, 55, true);
   importScripts(CONFIG.pyodide + "pyodide.js");
   const indexURL = new URL(CONFIG.pyodide, self.location.href).href;
+  marks.pyodide_js = now();
   pyodide = await loadPyodide({
     indexURL: indexURL,
     lockFileURL: indexURL + "pyodide-lock.json",
+    packageBaseUrl: indexURL,            // also Pyodide's "cdnUrl": never its default CDN
     packages: CONFIG.packages,           // one batch, downloaded while the core boots
     env: CONFIG.env,
+    args: CONFIG.args,                   // -OO: the site's bytecode has no docstrings
     stdout: () => {},
     stderr: (s) => console.warn(s),
   });
@@ -147,7 +170,8 @@ async function start() {
   const [docs_json, render_items, root_ids] = result.toJs();
   result.destroy();
   marks.doc_serialized = now();
-  post({ type: "render", docs_json: docs_json, render_items: render_items, root_ids: root_ids, marks: marks });
+  post({ type: "render", docs_json: docs_json, render_items: render_items, root_ids: root_ids,
+         marks: marks, fetches: fetches });
 }
 
 /* ---------------------------------------------------------------- messages from the page */
@@ -157,7 +181,9 @@ function serial(fn) { queue = queue.then(fn, fn); return queue; }
 self.onmessage = (event) => {
   const msg = event.data;
   if (msg.type === "start") {
+    setHash(msg.location);
     locationReady(msg.location);
+
   } else if (msg.type === "rendered") {
     serial(async () => {
       await pyodide.runPythonAsync(`
@@ -183,7 +209,19 @@ state.curdoc.apply_json_patch(_convert_json_patch(patch), setter='js')
         post({ type: "idle" });
       }
     });
+  } else if (msg.type === "exec") {
+    // developer/test hook: window.cnnExplorer.python(code) on the page (same origin only)
+    serial(async () => {
+      try {
+        const r = await pyodide.runPythonAsync(msg.code);
+        post({ type: "exec-result", id: msg.id, result: r === undefined ? null : String(r) });
+        if (r && r.destroy) r.destroy();
+      } catch (e) {
+        post({ type: "exec-result", id: msg.id, error: oneLine(e) });
+      }
+    });
   } else if (msg.type === "location") {
+    setHash(msg.location);
     serial(async () => {
       pyodide.globals.set("location", msg.location);
       await pyodide.runPythonAsync(`

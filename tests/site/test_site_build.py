@@ -1,0 +1,161 @@
+"""The built site is complete, verified, local-only and within its size budget."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from site_helpers import PROJECT, STUB_APP
+
+from pyodide_build import mentions, page
+from pyodide_build.build import MARKER
+from pyodide_build.pins import CORE_FILES
+
+BUDGET_DISK = 20_000_000
+BUDGET_GZIP = 10_000_000
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def worker_config(site: Path) -> dict:
+    text = (site / "assets" / "worker.js").read_text()
+    m = re.search(r"const CONFIG = (\{.*?\});\n", text)
+    assert m, "worker.js has no CONFIG"
+    return json.loads(m.group(1))
+
+
+def test_pages_reference_only_files_that_exist(live_site):
+    site = live_site.path
+    for name in ("index.html", "embed.html"):
+        text = (site / name).read_text()
+        assert '<html lang="en" data-tier="static"' in text
+        assert 'id="cnn-status"' in text
+        missing = [r for r in page.referenced(text) if not (site / r).is_file()]
+        assert not missing, f"{name} references missing files: {missing}"
+        assert "pn-loading" not in text.split("<body", 1)[1].split(">", 1)[0], \
+            "the page-wide loading overlay would block clicks in the static tier"
+    for name in ("sw.js", "assets/loader.js", "assets/site.css"):
+        assert (site / name).is_file(), name
+
+
+@pytest.mark.live
+def test_lock_lists_exactly_the_vendored_wheels_with_real_hashes(require_live):
+    site = require_live.path
+    pyo = site / "pyodide"
+    for name in CORE_FILES:
+        assert (pyo / name).is_file(), name
+    lock = json.loads((pyo / "pyodide-lock.json").read_text())
+    assert lock["info"]["abi_version"] == "2025_0"
+    listed = {p["file_name"] for p in lock["packages"].values()}
+    shipped = {p.name for p in pyo.glob("*.whl")}
+    assert listed == shipped
+    for name, pkg in lock["packages"].items():
+        path = pyo / pkg["file_name"]
+        assert sha256(path) == pkg["sha256"], f"{name}: lock sha256 differs from the file"
+        assert set(pkg["depends"]) <= set(lock["packages"]), name
+        with zipfile.ZipFile(path) as z:   # RECORD consistent with the slimmed contents
+            record = next(n for n in z.namelist() if n.endswith(".dist-info/RECORD"))
+            rows = [r.split(",")[0] for r in z.read(record).decode().splitlines() if r]
+            assert sorted(rows) == sorted(z.namelist()), f"{name}: RECORD out of date"
+    for must in ("numpy", "panel", "bokeh", "param", "pyviz-comms", "pyyaml", "jinja2",
+                 "markupsafe", "packaging", "pyodide-http", "cnn-explorer"):
+        assert must in lock["packages"], must
+    for never in ("pandas", "tornado", "pillow", "contourpy", "micropip"):
+        assert never not in lock["packages"], never
+    cfg = worker_config(site)
+    assert sorted(cfg["packages"]) == sorted(lock["packages"])  # one batch, all of them
+    # slimmed: no bundled assets inside the wheels
+    with zipfile.ZipFile(pyo / next(p["file_name"] for n, p in lock["packages"].items()
+                                    if n == "panel")) as z:
+        assert not [n for n in z.namelist() if n.startswith(("panel/dist/", "panel/tests/"))]
+
+
+def test_service_worker_caches_every_file(live_site):
+    site = live_site.path
+    text = (site / "sw.js").read_text()
+    files = json.loads(re.search(r"const FILES = (\[.*?\]);", text, re.DOTALL).group(1))
+    on_disk = sorted(p.relative_to(site).as_posix() for p in site.rglob("*")
+                     if p.is_file() and p.name not in (MARKER, "sw.js"))
+    assert files == on_disk
+
+
+def test_no_url_outside_the_site(live_site):
+    """Text files may *mention* remote URLs only where pyodide_build.mentions explains why
+    they are never loaded; our own files mention none. (The e2e tests are the real guard:
+    they fail on any request that leaves 127.0.0.1.)"""
+    site = live_site.path
+    assert mentions.unexplained(site) == []
+    found = mentions.scan(site)
+    for own in ("index.html", "embed.html", "sw.js", "assets/loader.js", "assets/worker.js",
+                "assets/site.css"):
+        assert own not in found, f"{own} mentions {found.get(own)}"
+    for rel, hosts in found.items():
+        if rel.endswith((".html", ".css")):
+            pytest.fail(f"{rel} mentions {hosts}")
+
+
+def test_size_budget(live_site, capsys):
+    r = live_site.report
+    lines = [f"{c:38} {s / 1e6:7.2f} MB {g / 1e6:7.2f} MB gzip"
+             for c, (s, g) in sorted(r.components.items(), key=lambda kv: -kv[1][0])]
+    lines.append(f"{'TOTAL':38} {r.total / 1e6:7.2f} MB {r.total_gzip / 1e6:7.2f} MB gzip "
+                 f"(budget {BUDGET_DISK / 1e6:.0f} MB / {BUDGET_GZIP / 1e6:.0f} MB gzip)")
+    with capsys.disabled():
+        print("\nsite size per component:\n  " + "\n  ".join(lines))
+    # hard ceiling against regressions (e.g. an unslimmed wheel is 30 MB on its own)
+    assert r.total < 1.25 * BUDGET_DISK
+    assert r.total_gzip < 1.4 * BUDGET_GZIP
+
+
+def test_static_only_build_says_what_is_missing(static_site):
+    assert not static_site.live
+    notes = "\n".join(static_site.report.notes)
+    assert "numpy-2.2.5-cp313-cp313-pyodide_2025_0_wasm32.whl" in notes
+    assert "--wheels" in notes
+    text = (static_site.path / "index.html").read_text()
+    assert '"live":false' in text and "no numpy for Pyodide" in text
+    assert not (static_site.path / "pyodide").exists()
+    assert not (static_site.path / "assets" / "worker.js").exists()
+
+
+def test_bad_wheel_hash_is_an_error_and_writes_nothing(tmp_path):
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    bad = wheels / "numpy-2.2.5-cp313-cp313-pyodide_2025_0_wasm32.whl"
+    bad.write_bytes(b"not the official wheel")
+    out = tmp_path / "out"
+    # an earlier site in --out must survive a failed build untouched
+    out.mkdir()
+    (out / MARKER).write_text("old\n")
+    (out / "index.html").write_text("old site\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyodide_build", "--out", str(out), "--wheels", str(wheels),
+         "--entry", str(STUB_APP), "--no-download"],
+        cwd=PROJECT, capture_output=True, text=True, check=False, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert str(bad) in proc.stderr
+    assert sha256(bad) in proc.stderr
+    assert "6eaab6a7bb658d71ebe702911a3deab715323642462eb41b65565ca6a7cc23f1" in proc.stderr
+    assert (out / "index.html").read_text() == "old site\n"
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "index.html"])
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_refuses_to_replace_a_folder_it_did_not_build(tmp_path):
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyodide_build", "--out", str(out), "--entry", str(STUB_APP)],
+        cwd=PROJECT, capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 2
+    assert "not a site built by pyodide_build" in proc.stderr
+    assert (out / "notes.txt").read_text() == "keep me"
