@@ -68,14 +68,14 @@ def require_live(live_site):
 
 
 @pytest.fixture(scope="session")
-def chromium():
-    from playwright.sync_api import sync_playwright
+def chromium(playwright):
+    """One browser on pytest-playwright's Playwright driver (a second sync driver in the same
+    pytest run would clash with the one tests/e2e uses)."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield p, browser
-        browser.close()
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield playwright, browser
+    browser.close()
 
 
 @pytest.fixture
