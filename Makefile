@@ -37,3 +37,5 @@ test: setup browser
 bench: setup browser
 	$(PY) bench/forward.py
 	$(PY) bench/ui.py
+	$(PY) bench/features.py
+	$(PY) bench/site.py

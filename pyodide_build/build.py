@@ -222,8 +222,12 @@ def build(opts: Options, log=print) -> Report:
             what = ("no numpy for Pyodide" if any(m.name == "numpy" for m in req)
                     else "not every compiled Pyodide wheel it needs")
             reason = f"this build has {what} ({names}); the explorer works as a static page."
-            for m in missing:
+            for m in req:
                 notes.append("MISSING " + m.advice())
+            others = [m.file_name for m in missing if m not in req]
+            if others:
+                notes.append("also not found (pure builds from PyPI stand in for these): "
+                             + ", ".join(others))
             notes.append("The site's live tier is not available offline: rebuild with "
                          "--wheels DIR holding the wheel(s) above (official Pyodide "
                          f"{PYODIDE_VERSION} builds), or put them in {opts.cache}.")

@@ -253,7 +253,9 @@ def build_pure_fallback(name: str, version: str, out_dir: Path, log=print) -> Pa
     spec = f"{pypi_name}=={version}"
     if name in ("pyyaml", "markupsafe"):
         env.update(PYYAML_FORCE_LIBYAML="0", CC="false")
-        cmd = [sys.executable, "-m", "pip", "wheel", "--no-binary", ":all:", "--no-deps",
+        # only the package itself from source (its build tools, e.g. Cython, as wheels);
+        # CC=false makes the C accelerator fail to build, so setup.py falls back to pure
+        cmd = [sys.executable, "-m", "pip", "wheel", "--no-binary", name, "--no-deps",
                "--no-cache-dir", "-q", "-w", str(out_dir), spec]
     else:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
