@@ -63,6 +63,7 @@ class Editor:
         self.on_apply = on_apply
         self.network: Network = default_network()
         self.index: int | None = None          # selected layer (0 = Input)
+        self._form_edit = False                # the change being applied came from the form
         self.error = pn.pane.HTML("", sizing_mode="stretch_width", name="cnnx-editor-error")
         self.form = pn.Column(sizing_mode="stretch_width")
         self.preset = pn.widgets.Select(label="Input preset", options=["Custom", *PRESETS], value="CIFAR-10 (3×32×32)")
@@ -112,6 +113,10 @@ class Editor:
         changed = network != self.network or not self.json.value
         if not changed and index == self.index and self.form.objects:
             return
+        # An edit made in this form already shows its values: keep the widgets (rebuilding
+        # them costs a full re-layout in the browser) unless the layer names moved.
+        keep_form = (self._form_edit and index == self.index
+                     and resolve_names(network.layers) == resolve_names(self.network.layers))
         self.network, self.index = network, index
         if changed:
             self.json.value = network.dumps()
@@ -119,7 +124,8 @@ class Editor:
         preset = next((k for k, v in PRESETS.items() if v == shape), "Custom")
         if self.preset.value != preset:
             self.preset.param.update(value=preset)
-        self._build_form()
+        if not keep_form:
+            self._build_form()
 
     def show_error(self, message: str | None) -> None:
         self.error.object = ("" if not message else
@@ -199,10 +205,17 @@ class Editor:
             raw[key] = value
         layers = self._layers()
         layers[self.index - 1] = raw
-        self._submit(layers)
+        self._submit_from_form(layers)
 
     def _submit_input(self, widgets: list[Any]) -> None:
-        self._submit(self._layers(), tuple(w.value for w in widgets))
+        self._submit_from_form(self._layers(), tuple(w.value for w in widgets))
+
+    def _submit_from_form(self, layers: list[dict[str, Any]], input_shape: tuple[Any, ...] | None = None) -> None:
+        self._form_edit = True
+        try:
+            self._submit(layers, input_shape)
+        finally:
+            self._form_edit = False
 
     def _on_preset(self, event: Any) -> None:
         if event.new in PRESETS and PRESETS[event.new] != self.network.input.shape:
