@@ -301,9 +301,7 @@ def strip(tree: Path, prefixes: tuple[str, ...], suffixes: tuple[str, ...] = ())
         if hit:
             removed += p.stat().st_size
             p.unlink()
-    for d in sorted((d for d in tree.rglob("*") if d.is_dir()), key=lambda d: -len(d.parts)):
-        if not any(d.iterdir()):
-            d.rmdir()
+    _remove_empty_dirs(tree)
     return removed
 
 
@@ -319,10 +317,15 @@ def strip_stdlib(tree: Path, prefixes: tuple[str, ...], keep_encodings: tuple[st
         if drop:
             removed += p.stat().st_size
             p.unlink()
+    _remove_empty_dirs(tree)
+    return removed
+
+
+def _remove_empty_dirs(tree: Path) -> None:
+    """Delete folders left empty by stripping, deepest first."""
     for d in sorted((d for d in tree.rglob("*") if d.is_dir()), key=lambda d: -len(d.parts)):
         if not any(d.iterdir()):
             d.rmdir()
-    return removed
 
 
 def _record_hash(data: bytes) -> str:
