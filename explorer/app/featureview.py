@@ -87,8 +87,11 @@ class FeatureView:
                          "weights. Click a pixel of a feature map to see which input pixels it depends on.</p>",
                          sizing_mode="stretch_width"),
             pn.FlexBox(self.sample, self.filters, align_items="end"), self.caption,
-            pn.FlexBox(self.input_fig, pn.Column(self.grid_fig, self.bar_fig, sizing_mode="stretch_width",
-                                                 styles={"flex": "1 1 320px", "overflow-x": "auto"})),
+            pn.FlexBox(self.input_fig,
+                       pn.Column(self.grid_fig, self.bar_fig, sizing_mode="stretch_width",
+                                 styles={"flex": "1 1 320px", "overflow-x": "auto", "min-width": "0px",
+                                         "max-width": "100%"}),
+                       sizing_mode="stretch_width", styles={"min-width": "0px"}),
             sizing_mode="stretch_width", name="cnnx-part-features", css_classes=["cnnx-part-features"])
 
     # -- inputs from the page -------------------------------------------------------------------

@@ -75,3 +75,13 @@ def test_step_through_shows_engine_arithmetic(page: Page, static_url: str) -> No
         r, c = divmod(step, ow)
         expect(card(page).locator(".cnnx-step-sum")).to_contain_text(f"out[{r}, {c}] = ")
         expect(card(page).locator(".cnnx-step-sum")).to_contain_text(f"= {int(toy['output'][r][c])}")
+
+
+def test_live_page_fits_a_phone_with_feature_maps_shown(new_page, server_url: str) -> None:
+    page = new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page.goto(server_url)
+    wait_ready(page)
+    layer_button(page, "Conv2").click()
+    expect(page.get_by_text("Conv2: 64 channels of 16×16")).to_be_visible()
+    width, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width <= client, f"the page is {width} px wide on a {client} px screen"
