@@ -43,6 +43,7 @@ class Explorer:
             try { history.replaceState(null, "", "#" + params.toString()); } catch (e) {}"""))
         self.editor = None
         self.features = None
+        self._updating = False
         if live:
             from .editor import Editor
             from .featureview import FeatureView
@@ -136,6 +137,8 @@ class Explorer:
         self.views.source.selected.indices = [index]
 
     def _on_select(self, _attr: str, _old: Any, new: list[int]) -> None:
+        if self._updating:   # _show() moves the selection itself and then updates editor and features
+            return
         index = new[0] if new else None
         if self.editor is not None:
             self.editor.show(self.network, index)
@@ -159,7 +162,11 @@ class Explorer:
         self.analysis = analysis
         n = len(analysis.records)
         selected = keep if keep is not None and keep < n else None
-        self.views.update(analysis, selected)
+        self._updating = True
+        try:
+            self.views.update(analysis, selected)
+        finally:
+            self._updating = False
         self.url_sink.text = encode_arch(analysis.network)
         if self.editor is not None:
             self.editor.show_error(None)

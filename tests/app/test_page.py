@@ -210,3 +210,17 @@ def test_bad_model_text_keeps_the_network(app: Explorer, text: str, words: list[
     assert app.analysis.total_params == 620_810
     for word in words:
         assert word in unescape(editor.error.object)
+
+
+def test_inserting_after_the_last_layer_selects_the_new_one(app: Explorer) -> None:
+    """Regression: the selection moved past the end of the previous network while the
+    feature view still held that network, and the update stopped half-way."""
+    editor, features = app.editor, app.features
+    assert editor is not None and features is not None
+    app.select("Logits")
+    app._on_select("indices", [], [16])
+    editor.new_type.value = "relu"
+    editor._insert()
+    assert [r.name for r in app.analysis.records][-2:] == ["Logits", "ReLU5"]
+    assert app.selected == 17 and editor.index == 17 and features.index == 17
+    assert "ReLU5" in features.caption.object
