@@ -262,8 +262,13 @@ class Editor:
 
     def _on_network_preset(self, event: Any) -> None:
         if event.new in PRESET_NETWORKS:
-            self.index = None
-            self.on_apply(copy.deepcopy(PRESET_NETWORKS[event.new]))
+            self._apply_new_network(copy.deepcopy(PRESET_NETWORKS[event.new]))
+
+    def _apply_new_network(self, data: dict[str, Any]) -> None:
+        """Show a whole new network with nothing selected; on error keep the selection too."""
+        previous, self.index = self.index, None
+        if self.on_apply(data) is not None:
+            self.index = previous
 
     def _new_exercise(self) -> None:
         self.on_apply(new_exercise(self.network).to_json())
@@ -279,8 +284,7 @@ class Editor:
         except ArchitectureError as exc:
             self.show_error(f"{exc}. The network on screen is unchanged.")
             return
-        self.index = None
-        self.on_apply(network.to_json())
+        self._apply_new_network(network.to_json())
 
     def _submit_text(self, text: str) -> None:
         try:

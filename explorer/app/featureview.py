@@ -95,8 +95,10 @@ class FeatureView:
             sizing_mode="stretch_width", name="cnnx-part-features", css_classes=["cnnx-part-features"])
 
     # -- inputs from the page -------------------------------------------------------------------
-    def show_network(self, analysis: Analysis) -> None:
+    def show_network(self, analysis: Analysis, index: int | None = None) -> None:
+        """A new network (and the selection that goes with it): recompute, then draw."""
         self.analysis, self.maps = analysis, None
+        self.index = index if index is not None and index < len(analysis.records) else None
         self.refresh()
 
     def show_layer(self, index: int | None) -> None:

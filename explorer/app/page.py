@@ -172,8 +172,7 @@ class Explorer:
             self.editor.show_error(None)
             self.editor.show(analysis.network, selected)
         if self.features is not None:
-            self.features.show_network(analysis)
-            self.features.show_layer(selected)
+            self.features.show_network(analysis, selected)
 
 
 def create_app(network: Network | None = None, *, live: bool = True, fragment: str = "") -> pn.Column:
