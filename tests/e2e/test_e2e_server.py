@@ -99,13 +99,17 @@ def test_editing_recomputes_or_explains_and_keeps_the_last_valid_network(page: P
     assert f"{shared.total_params:,}" == total_after
     layer_button(page, "BN1").click()
     assert_card(page, after[BY_NAME["BN1"].index])
+    # The editor's form comes from the server: wait for it, or the next fill could land in
+    # the Conv1 form that is about to be replaced.
+    expect(page.get_by_role("heading", name="BN1 (batchnorm2d)")).to_be_visible()
 
     # Invalid again: the edited network (611,114) stays, not the default.
     layer_button(page, "Conv1").click()
+    expect(page.get_by_role("heading", name="Conv1 (conv2d)")).to_be_visible()
     field = page.get_by_label("out_channels", exact=True)
     expect(field).to_have_value("16")
     table_before = stats_table(page).inner_text()
-    field.fill("-3")
+    field.fill("0")
     field.press("Enter")
     expect(page.get_by_role("alert")).to_contain_text("Conv1")
     expect(total_cell(page)).to_contain_text(total_after)
