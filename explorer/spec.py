@@ -116,19 +116,22 @@ class Tanh(LayerSpec):
 
 
 @dataclass(frozen=True)
-class MaxPool2d(LayerSpec):
-    type: ClassVar[str] = "maxpool2d"
+class _Pool2d(LayerSpec):
+    """Fields shared by max and average pooling (stride None means stride = kernel_size)."""
+
     kernel_size: Pair = _size()
     stride: Pair | None = _size(None)
     padding: Pair = _size((0, 0), minimum=0)
 
 
 @dataclass(frozen=True)
-class AvgPool2d(LayerSpec):
+class MaxPool2d(_Pool2d):
+    type: ClassVar[str] = "maxpool2d"
+
+
+@dataclass(frozen=True)
+class AvgPool2d(_Pool2d):
     type: ClassVar[str] = "avgpool2d"
-    kernel_size: Pair = _size()
-    stride: Pair | None = _size(None)
-    padding: Pair = _size((0, 0), minimum=0)
 
 
 @dataclass(frozen=True)
