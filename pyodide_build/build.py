@@ -138,27 +138,53 @@ def _collect_wheels(opts: Options, nlock: dict, work: Path, log):
     return sources, True, missing
 
 
-def _stage(sources, core: Path, work: Path, log) -> tuple[list, Path]:
-    """Unpack and slim every wheel and the stdlib into work/trees (one parent folder)."""
+def _stage(sources, core: Path, work: Path, log) -> tuple[list, Path, dict[str, str]]:
+    """Unpack and slim every wheel and the stdlib into work/trees (one parent folder).
+    Also returns the stripped modules: dotted name -> what stripped it (for _check_strip)."""
     trees = work / "trees"
     trees.mkdir()
     staged = []
+    stripped: dict[str, str] = {}
+
+    def note(paths: list[str], origin: str) -> None:
+        for rel in paths:
+            module = wheels.module_name(rel)
+            if module:
+                stripped[module] = origin
+
     for path, source in sources:
         name, version, imports, requires = wheels.wheel_metadata(path)
         tree = trees / path.name
         wheels.unpack(path, tree)
-        removed = wheels.strip(tree, wheels.slim_prefixes(name), SLIM_SUFFIXES.get(name, ()))
+        paths: list[str] = []
+        removed = wheels.strip(tree, wheels.slim_prefixes(name), SLIM_SUFFIXES.get(name, ()), paths)
         if name == "numpy":
-            removed += wheels.strip(tree, wheels.NUMPY_STRIP_PREFIXES, wheels.NUMPY_STRIP_SUFFIXES)
+            removed += wheels.strip(tree, wheels.NUMPY_STRIP_PREFIXES, wheels.NUMPY_STRIP_SUFFIXES,
+                                    paths)
+        note(paths, f"stripped from {path.name} by pins.SLIM")
         if removed > 100_000:
             log(f"slimmed {path.name}: -{removed / 1e6:.1f} MB")
         staged.append((tree, path, source, name, version, imports, requires))
     stdlib = trees / "python_stdlib"
     with zipfile.ZipFile(core / "python_stdlib.zip") as z:
         z.extractall(stdlib)
-    removed = wheels.strip_stdlib(stdlib, STDLIB_STRIP, STDLIB_ENCODINGS_KEEP)
+    paths = []
+    removed = wheels.strip_stdlib(stdlib, STDLIB_STRIP, STDLIB_ENCODINGS_KEEP, paths)
+    note(paths, "stripped from the stdlib by pins.STDLIB_STRIP")
     log(f"slimmed python_stdlib.zip: -{removed / 1e6:.1f} MB (uncompressed)")
-    return staged, stdlib
+    return staged, stdlib, stripped
+
+
+def _check_strip(stripped: dict[str, str], report: dict) -> None:
+    """Fail if the app (or its drill) imported, or tried to import, a stripped module."""
+    profile = report["profile"]
+    wanted = set(profile.get("not_found") or ())
+    clashes = sorted(f"{m} ({stripped[m]})" for m in wanted if m in stripped)
+    clashes += [f"{f} (stripped from the stdlib by pins.STDLIB_STRIP)"
+                for f in report["stripped_but_imported"]]
+    if clashes:
+        raise BuildError("the app imports modules the builder strips for the browser: "
+                         + "; ".join(clashes) + ". Take them out of pyodide_build/pins.py.")
 
 
 def _compile(staged, stdlib: Path, core: Path, entry: Path, opts: Options, log) -> dict:
@@ -238,15 +264,15 @@ def build(opts: Options, log=print) -> Report:
             for name in CORE_FILES:
                 if name != "python_stdlib.zip":
                     shutil.copyfile(core / name, pyo / name)
-            staged, stdlib = _stage(sources, core, work, log)
+            staged, stdlib, stripped = _stage(sources, core, work, log)
             if opts.pyc:
                 report = _compile(staged, stdlib, core, entry, opts, log)
-                if report["stripped_but_imported"]:
-                    raise BuildError("the app imports stdlib modules that pins.STDLIB_STRIP "
-                                     "removes: " + ", ".join(report["stripped_but_imported"]))
+                _check_strip(stripped, report)
                 if report["profile"]["error"]:
-                    notes.append("WARNING: the app failed when run in Pyodide at build time: "
-                                 + report["profile"]["error"])
+                    # the live tier would fail the same way, and nothing has checked what
+                    # was stripped: no site is better than a broken one
+                    raise BuildError("the app failed when run in Pyodide at build time: "
+                                     + report["profile"]["error"])
             vendored = _pack(staged, stdlib, pyo)
             lockmod.write_lock(lockmod.site_lock(vendored, nlock), pyo / "pyodide-lock.json")
 

@@ -25,19 +25,16 @@ CACHE_DIR = Path(
 CORE_FILES = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")
 
 # Pure-Python wheels from PyPI, pinned (the versions the desktop app is tested with).
-# Only what `import panel` + a Bokeh/Markdown app really imports in Pyodide (DESIGN §5);
-# the other declared dependencies of bokeh/panel are deliberately not shipped.
+# Only what `import panel` + this app really import in Pyodide (DESIGN §5); the other
+# declared dependencies of bokeh/panel are deliberately not shipped. The explorer has no
+# Markdown pane (HTML panes only), so markdown, markdown-it-py and their plugins are not
+# shipped either: the build fails if the app or its drill tries to import them.
 PYPI_WHEELS = {
     # name: (version, sha256 of the py3-none-any wheel on PyPI)
     "bokeh": ("3.9.2", "448e07d5ee78231f5bdece3be020024bb98696c0d6b127e0e2df0b8ba8fa9765"),
     "panel": ("1.9.4", "c89c4c1e728297daf0628ea5070fb0da8ad77781e2a3142d302479537c1de6a4"),
     "param": ("2.4.2", "56f56e991d11cdf9fa8248ca3b1c7d5badfd6b4da3b3886b764b95823d270b07"),
     "pyviz_comms": ("3.0.6", "4eba6238cd4a7f4add2d11879ce55411785b7d38a7c5dba42c7a0826ca53e6c2"),
-    "markdown": ("3.11.3", "e1a31a112232504d753e5c01bb8c2de90d3f0ba986b063e10770cf7695b09e73"),
-    "markdown-it-py": ("4.3.0", "7aa1511a46c39138de78d9eba92ce47e63124d8003fc98b3a351909e04239efa"),
-    "mdit-py-plugins": ("0.7.0", "7f8e30403f3dd8bfe3afcdcbc6e61066d3f2e714167507b9c26eb385ec399353"),
-    "mdurl": ("0.1.2", "84008a41e51615a49fc9966191ff91509e3c40b939176e643fd50a5c2196b8f8"),
-    "linkify-it-py": ("2.2.0", "3adc40eb5af300b2605fcfdb968c24e1d780a90f1f2221af7c15e5111e94d443"),
 }
 
 # Wheels taken from the official Pyodide 0.29.3 distribution, verified against the sha256
@@ -49,10 +46,35 @@ PYODIDE_WHEELS = ("numpy", "nh3", "pyyaml", "markupsafe", "jinja2", "packaging",
                   "pyodide-http")
 REQUIRED_COMPILED = ("numpy", "nh3")
 
-# Paths stripped from wheels for the browser: the assets are served once as static files.
+# Paths stripped from wheels for the browser: the assets are served once as static files,
+# and code that only runs in a server, a CLI, a notebook or a docs build never runs in the
+# page. The build runs the app and the explorer's drill in Pyodide and fails if any of it
+# imports (or tries to import) a stripped module (pyodide_build.build._check_strip).
+_BOKEH_SERVER = tuple(f"bokeh/server/{m}" for m in (
+    "auth_provider.py", "callbacks.py", "connection.py", "protocol_handler.py",
+    "server.py", "session.py", "tornado.py", "urls.py", "util.py", "views/"))
+_PANEL_SERVER = tuple(f"panel/io/{m}.py" for m in (
+    "admin", "application", "compile", "convert", "django", "fastapi", "handlers", "ipywidget",
+    "jupyter_executor", "jupyter_server_extension", "liveness", "reload", "rest", "server",
+    "threads"))
 SLIM = {
-    "panel": ("panel/dist/", "panel/tests/"),
-    "bokeh": ("bokeh/server/static/",),
+    "panel": ("panel/dist/", "panel/tests/", "panel/command/", "panel/auth.py", "panel/compiler.py",
+              "panel/package-lock.json", "panel/pane/vtk/synchronizable_",
+              *_PANEL_SERVER),
+    "bokeh": ("bokeh/server/static/", "bokeh/sphinxext/", "bokeh/command/",
+              "bokeh/client/", "bokeh/sampledata/", "bokeh/application/handlers/",
+              "bokeh/util/tornado.py", *_BOKEH_SERVER),
+    # numpy's FFT, polynomial and testing packages load lazily (numpy.__getattr__)
+    "numpy": ("numpy/fft/", "numpy/polynomial/", "numpy/testing/", "numpy/conftest.py",
+              "numpy/ma/timer_comparison.py", "numpy/ma/testutils.py", "numpy/ma/README.rst"),
+    # the JupyterLab extension (twice: package data and wheel .data)
+    # (pyviz_comms reads labextension/package.json and notebook.js at import)
+    "pyviz_comms": ("pyviz_comms/labextension/static/", "pyviz_comms/labextension/schemas/",
+                    "pyviz_comms/tests/", "pyviz_comms-3.0.6.data/"),
+    # only packaging.version is used (by bokeh and panel)
+    "packaging": ("packaging/licenses/", "packaging/metadata.py", "packaging/tags.py",
+                  "packaging/_manylinux.py", "packaging/_musllinux.py", "packaging/_elffile.py",
+                  "packaging/tags.py.orig"),
     # the explorer wheel is built from the checkout, which also packages this builder
     "cnn_explorer": ("pyodide_build/", "tests/"),
 }
@@ -71,6 +93,17 @@ STDLIB_STRIP = (
     "poplib.py", "ftplib.py", "modulefinder.py", "pyclbr.py", "zipapp.py", "__hello__.py",
     "__phello__/", "antigravity.py", "this.py", "idlelib/", "turtledemo/", "turtle.py",
     "lib2to3/", "ensurepip/", "venv/", "tkinter/", "curses/", "dbm/",
+    # XML, cookies and HTTP serving, config/CLI parsers, Windows event loops, debugger and
+    # timing tools, and the pure-Python fallbacks of C modules Pyodide has built in
+    "xml/", "http/cookiejar.py", "http/cookies.py", "http/server.py", "socketserver.py",
+    "optparse.py", "configparser.py", "logging/handlers.py", "logging/config.py", "bdb.py",
+    "plistlib.py", "wave.py", "compileall.py", "timeit.py", "cmd.py", "fileinput.py",
+    "tracemalloc.py", "asyncio/windows_events.py", "asyncio/windows_utils.py",
+    "asyncio/proactor_events.py", "concurrent/futures/process.py", "ctypes/_aix.py",
+    "_pyio.py", "_pydatetime.py", "_pydecimal.py", "tomllib/",
+    "sched.py", "getpass.py", "mailcap.py", "nntplib.py", "telnetlib.py", "cgi.py", "cgitb.py",
+    "smtpd.py", "asynchat.py", "asyncore.py", "imghdr.py", "sndhdr.py", "sunau.py", "aifc.py",
+    "chunk.py", "pipes.py", "crypt.py", "nturl2path.py", "uu.py", "xdrlib.py", "msilib/",
 )
 # encodings kept (everything else under encodings/ is a legacy codec)
 STDLIB_ENCODINGS_KEEP = (

@@ -5,15 +5,18 @@ The builder's own Python may be another version, so the work is done by Pyodide 
 under Node from the verified npm package, with the build folder mounted through NODEFS.
 One Node process:
 1. puts the unpacked wheel trees on sys.path and runs the app script the way the page's
-   worker does (init_doc, exec, write_doc): a build-time smoke test of the app in Pyodide,
-   and the list of modules imported before the page can go live;
+   worker does (init_doc, exec, write_doc), then the explorer's drill (every kind of user
+   action once, explorer/app/drill.py): a build-time smoke test of the app in Pyodide, the
+   list of modules it imports, and the imports no finder satisfied (the builder checks
+   these against what it stripped from the wheels and the stdlib);
 2. compiles those modules to sourceless `.pyc` (where `.py` was, like Pyodide's own "pyc"
    distribution; no column tables): import time in the browser is mostly compiling;
-   modules not imported at start-up stay as source (bytecode is ~1.5x the size of source).
+   modules never imported stay as source (bytecode is ~1.5x the size of source).
    Bytecode is -OO (no docstrings): the page runs Python with -OO (INTERPRETER_ARGS), since
    -OO bytecode under an interpreter without -OO breaks numpy's add_docstring.
    Trees that keep their sources (the explorer) get unchecked-hash __pycache__ entries.
-If the profile run fails, every module is compiled and the failure is reported.
+If the profile run fails, every module is compiled and the failure is reported (the site
+builder then stops: pyodide_build.build).
 """
 from __future__ import annotations
 
@@ -45,7 +48,7 @@ py.FS.mkdirTree("/work");
 py.FS.mount(py.FS.filesystems.NODEFS, { root: %(root)s }, "/work");
 py.globals.set("JOBS", %(jobs)s);
 py.globals.set("PROFILE", %(profile)s);
-let profile = { imported: null, error: null, seconds: 0 };
+let profile = { imported: null, not_found: [], drilled: [], error: null, seconds: 0 };
 if (%(profile)s) {
   const t0 = Date.now();
   try {
@@ -56,14 +59,34 @@ for _job in _jobs:
     if _job["path_entry"]:
         sys.path.insert(0, "/work/" + _job["dir"])
 _p = json.loads(PROFILE)
+
+# last on sys.meta_path: records every import no finder could satisfy (including the
+# ones a library tries inside try/except ImportError)
+class _NotFound:
+    names = set()
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        cls.names.add(name)
+        return None
+
+sys.meta_path.append(_NotFound)
 from panel.io.pyodide import init_doc, write_doc
 init_doc()
-exec(compile(_p["source"], _p["name"], "exec"), {"__name__": "__main__", "__file__": _p["name"]})
+_ns = {"__name__": "__main__", "__file__": _p["name"]}
+exec(compile(_p["source"], _p["name"], "exec"), _ns)
 await write_doc()
-json.dumps(sorted({m.__file__ for m in list(sys.modules.values())
-                   if isinstance(getattr(m, "__file__", None), str)}))
+# then every kind of user action once, so that modules imported by interactions count too
+_drilled = []
+if "explorer.app.page" in sys.modules and isinstance(
+        _ns.get("explorer"), sys.modules["explorer.app.page"].Explorer):
+    from explorer.app.drill import drill
+    _drilled = drill(_ns["explorer"])
+json.dumps({"imported": sorted({m.__file__ for m in list(sys.modules.values())
+                                if isinstance(getattr(m, "__file__", None), str)}),
+            "not_found": sorted(_NotFound.names), "drilled": _drilled})
 `);
-    profile.imported = JSON.parse(out);
+    Object.assign(profile, JSON.parse(out));
   } catch (e) {
     const lines = String(e.message || e).trim().split("\n");
     const exc = lines.filter((l) => /^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b/.test(l));
@@ -146,7 +169,8 @@ class Job:
 def compile_trees(core: Path, jobs: list[Job], *, profile_entry: Path | None = None,
                   env: dict | None = None, log=print) -> dict:
     """Compile the trees (which must share one parent folder); returns the report with
-    report["profile"] = {"imported": [...] | None, "error": str | None, "seconds": float}."""
+    report["profile"] = {"imported": [files] | None, "not_found": [module names],
+    "drilled": [drill steps], "error": str | None, "seconds": float}."""
     node = shutil.which("node")
     if node is None:
         raise BuildError("node is not installed (needed to byte-compile for Pyodide); "
@@ -191,10 +215,10 @@ def compile_trees(core: Path, jobs: list[Job], *, profile_entry: Path | None = N
     prof = report["profile"]
     if profile is not None:
         if prof["error"]:
-            log(f"WARNING: the app failed when run in Pyodide at build time ({prof['error']}); "
-                "compiled every module instead of the ones it imports")
+            log(f"the app failed when run in Pyodide at build time ({prof['error']})")
         else:
-            log(f"app ran in Pyodide under Node in {prof['seconds']:.1f} s, importing "
+            drilled = f" and {len(prof['drilled'])} drill steps" if prof["drilled"] else ""
+            log(f"app{drilled} ran in Pyodide under Node in {prof['seconds']:.1f} s, importing "
                 f"{len(prof['imported'])} modules")
     log(f"byte-compiled {report['compiled']} modules for CPython 3.13 "
         f"({report['source']} left as source) in {time.perf_counter() - t0:.1f} s"

@@ -284,9 +284,22 @@ def unpack(wheel: Path, dest: Path) -> Path:
     return dest
 
 
-def strip(tree: Path, prefixes: tuple[str, ...], suffixes: tuple[str, ...] = ()) -> int:
+def module_name(rel: str) -> str | None:
+    """The dotted module a tree-relative file provides (`a/b/__init__.py` -> `a.b`,
+    `a/_c.cpython-313-wasm32-emscripten.so` -> `a._c`), or None for data files."""
+    if not rel.endswith((".py", ".pyc", ".so")):
+        return None
+    parts = [p for p in rel.split("/") if p != "__pycache__"]
+    parts[-1] = parts[-1].split(".", 1)[0]
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts) or None
+
+
+def strip(tree: Path, prefixes: tuple[str, ...], suffixes: tuple[str, ...] = (),
+          removed_paths: list[str] | None = None) -> int:
     """Delete files under `prefixes` (tree-relative, '/'-separated) or matching SLIM_ANY /
-    `suffixes`. Returns bytes removed."""
+    `suffixes`. Returns bytes removed; appends the removed paths to `removed_paths`."""
     removed = 0
     for p in sorted(tree.rglob("*")):
         if not p.is_file():
@@ -301,11 +314,14 @@ def strip(tree: Path, prefixes: tuple[str, ...], suffixes: tuple[str, ...] = ())
         if hit:
             removed += p.stat().st_size
             p.unlink()
+            if removed_paths is not None:
+                removed_paths.append(rel)
     _remove_empty_dirs(tree)
     return removed
 
 
-def strip_stdlib(tree: Path, prefixes: tuple[str, ...], keep_encodings: tuple[str, ...]) -> int:
+def strip_stdlib(tree: Path, prefixes: tuple[str, ...], keep_encodings: tuple[str, ...],
+                 removed_paths: list[str] | None = None) -> int:
     removed = 0
     for p in sorted(tree.rglob("*")):
         if not p.is_file():
@@ -317,6 +333,8 @@ def strip_stdlib(tree: Path, prefixes: tuple[str, ...], keep_encodings: tuple[st
         if drop:
             removed += p.stat().st_size
             p.unlink()
+            if removed_paths is not None:
+                removed_paths.append(rel)
     _remove_empty_dirs(tree)
     return removed
 
