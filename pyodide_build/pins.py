@@ -40,11 +40,11 @@ PYPI_WHEELS = {
 # Wheels taken from the official Pyodide 0.29.3 distribution, verified against the sha256
 # in the npm package's pyodide-lock.json. Keys are lock-file package names.
 # numpy is the only one the live tier cannot do without *and* cannot be built here.
-# nh3: Panel sanitises HTML through it (panel.util.HTML_SANITIZER, imported on first use);
-# the explorer's panes need it.
-PYODIDE_WHEELS = ("numpy", "nh3", "pyyaml", "markupsafe", "jinja2", "packaging",
-                  "pyodide-http")
-REQUIRED_COMPILED = ("numpy", "nh3")
+# Not nh3 (Panel's HTML sanitiser, 0.4 MB): Panel imports it only for ReactiveHTML components
+# (e.g. pn.FlexBox), which the explorer does not use (explorer/app/rows.py); the build's
+# drill fails if anything imports it.
+PYODIDE_WHEELS = ("numpy", "pyyaml", "markupsafe", "jinja2", "packaging", "pyodide-http")
+REQUIRED_COMPILED = ("numpy",)
 
 # Paths stripped from wheels for the browser: the assets are served once as static files,
 # and code that only runs in a server, a CLI, a notebook or a docs build never runs in the
@@ -75,8 +75,10 @@ SLIM = {
     "packaging": ("packaging/licenses/", "packaging/metadata.py", "packaging/tags.py",
                   "packaging/_manylinux.py", "packaging/_musllinux.py", "packaging/_elffile.py",
                   "packaging/tags.py.orig"),
-    # the explorer wheel is built from the checkout, which also packages this builder
-    "cnn_explorer": ("pyodide_build/", "tests/"),
+    # the explorer wheel is built from the checkout, which also packages this builder; its
+    # command line, desktop server and static export run on the desktop only
+    "cnn_explorer": ("pyodide_build/", "tests/", "explorer/cli.py", "explorer/__main__.py",
+                     "explorer/app/server.py", "explorer/app/export.py"),
 }
 # File endings stripped from panel (TypeScript/LESS sources of its models: bundled in panel.min.js)
 SLIM_SUFFIXES = {"panel": (".ts", ".less", ".tsx")}
@@ -100,7 +102,7 @@ STDLIB_STRIP = (
     "plistlib.py", "wave.py", "compileall.py", "timeit.py", "cmd.py", "fileinput.py",
     "tracemalloc.py", "asyncio/windows_events.py", "asyncio/windows_utils.py",
     "asyncio/proactor_events.py", "concurrent/futures/process.py", "ctypes/_aix.py",
-    "_pyio.py", "_pydatetime.py", "_pydecimal.py", "tomllib/",
+    "_pyio.py", "_pydatetime.py", "_pydecimal.py", "tomllib/", "statistics.py", "fractions.py",
     "sched.py", "getpass.py", "mailcap.py", "nntplib.py", "telnetlib.py", "cgi.py", "cgitb.py",
     "smtpd.py", "asynchat.py", "asyncore.py", "imghdr.py", "sndhdr.py", "sunau.py", "aifc.py",
     "chunk.py", "pipes.py", "crypt.py", "nturl2path.py", "uu.py", "xdrlib.py", "msilib/",

@@ -17,6 +17,7 @@ from ..exercise import new_exercise
 from ..importer import import_text, parse_input_size
 from ..presets import PRESETS as PRESET_NETWORKS
 from ..spec import LAYER_TYPES, ArchitectureError, Network, default_network, resolve_names
+from .rows import wrap_row
 
 PRESETS = {"CIFAR-10 (3×32×32)": (3, 32, 32), "MNIST (1×28×28)": (1, 28, 28),
            "ImageNet (3×224×224)": (3, 224, 224)}
@@ -93,15 +94,14 @@ class Editor:
         self.apply_json.on_click(lambda _e: self._submit_text(self.json.value))
         self.upload = pn.widgets.FileInput(accept=".json,application/json", label="Upload JSON")
         self.upload.param.watch(self._on_upload, "value")
-        structure = pn.FlexBox(self.new_type, self.insert, self.remove, self.up, self.down, self.reset,
-                               align_items="end")
-        networks = pn.FlexBox(self.network_preset, self.preset, self.exercise, align_items="end")
+        structure = wrap_row(self.new_type, self.insert, self.remove, self.up, self.down, self.reset)
+        networks = wrap_row(self.network_preset, self.preset, self.exercise)
         self.layout = pn.Column(
             pn.pane.HTML("<h2>Edit the network</h2><p>Select a layer (diagram or buttons), change its settings "
                          "and everything recomputes. Invalid settings are explained here and the last valid "
                          "network stays on screen.</p>", sizing_mode="stretch_width"),
             self.error, self.form, structure, networks,
-            pn.Card(self.model_text, pn.FlexBox(self.model_input, self.load_model, align_items="end"),
+            pn.Card(self.model_text, wrap_row(self.model_input, self.load_model),
                     title="Bring your own PyTorch model", collapsed=True, sizing_mode="stretch_width"),
             pn.Card(self.json, pn.Row(self.apply_json, self.upload), title="Architecture as JSON",
                     collapsed=True, sizing_mode="stretch_width"),
@@ -145,7 +145,7 @@ class Editor:
                        self._int_widget("width", inp.width)]
             for w in widgets:
                 w.param.watch(lambda _e: self._submit_input(widgets), "value")
-            self.form.objects = [pn.pane.HTML("<h3>Input</h3>"), pn.FlexBox(*widgets)]
+            self.form.objects = [pn.pane.HTML("<h3>Input</h3>"), wrap_row(*widgets)]
             return
         layer = self.network.layers[i - 1]
         raw = layer.to_json()
@@ -168,7 +168,7 @@ class Editor:
         for w in widgets.values():
             w.param.watch(lambda _e: self._submit_layer(layer.type, widgets), "value")
         self.form.objects = [pn.pane.HTML(f"<h3>{_escape(names[i - 1])} <small>({layer.type})</small></h3>"),
-                             pn.FlexBox(*widgets.values())]
+                             wrap_row(*widgets.values())]
 
     @staticmethod
     def _int_widget(name: str, value: Any) -> pn.widgets.IntInput:

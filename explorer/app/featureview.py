@@ -19,8 +19,12 @@ from bokeh.plotting import figure
 from ..analysis import Analysis, LayerRecord, rf_box
 from ..features import FeatureMaps, compute
 from ..samples import SAMPLES, to_rgba
+from .rows import wrap_row
 
 MAX_CHANNELS = 128
+# Bokeh gives a column the minimum width of its widest child (the channel grid can be wider
+# than a phone): let these columns shrink to the screen and scroll the grid instead
+FIT = {"min-width": "0px", "max-width": "100%"}
 GAP = 0.12   # space between channel tiles, in tile units
 
 
@@ -86,13 +90,13 @@ class FeatureView:
                          "forward pass (numpy) of the sample image through this network with untrained, seeded "
                          "weights. Click a pixel of a feature map to see which input pixels it depends on.</p>",
                          sizing_mode="stretch_width"),
-            pn.FlexBox(self.sample, self.filters, align_items="end"), self.caption,
-            pn.FlexBox(self.input_fig,
-                       pn.Column(self.grid_fig, self.bar_fig, sizing_mode="stretch_width",
-                                 styles={"flex": "1 1 320px", "overflow-x": "auto", "min-width": "0px",
-                                         "max-width": "100%"}),
-                       sizing_mode="stretch_width", styles={"min-width": "0px"}),
-            sizing_mode="stretch_width", name="cnnx-part-features", css_classes=["cnnx-part-features"])
+            wrap_row(self.sample, self.filters), self.caption,
+            wrap_row(self.input_fig,
+                     pn.Column(self.grid_fig, self.bar_fig, sizing_mode="stretch_width",
+                               styles={"flex": "1 1 320px", "overflow-x": "auto", **FIT}),
+                     styles={"align-items": "flex-start", **FIT}),
+            sizing_mode="stretch_width", name="cnnx-part-features", css_classes=["cnnx-part-features"],
+            styles=FIT)
 
     # -- inputs from the page -------------------------------------------------------------------
     def show_network(self, analysis: Analysis, index: int | None = None) -> None:
