@@ -25,6 +25,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import BuildError
@@ -296,47 +297,44 @@ def module_name(rel: str) -> str | None:
     return ".".join(parts) or None
 
 
-def strip(tree: Path, prefixes: tuple[str, ...], suffixes: tuple[str, ...] = (),
-          removed_paths: list[str] | None = None) -> int:
-    """Delete files under `prefixes` (tree-relative, '/'-separated) or matching SLIM_ANY /
-    `suffixes`. Returns bytes removed; appends the removed paths to `removed_paths`."""
+def _delete_where(tree: Path, drop: Callable[[str], bool], removed_paths: list[str] | None) -> int:
+    """Delete the files of `tree` whose '/'-separated relative path `drop` accepts, then the
+    folders left empty. Returns bytes removed; appends the removed paths to `removed_paths`."""
     removed = 0
     for p in sorted(tree.rglob("*")):
         if not p.is_file():
             continue
         rel = p.relative_to(tree).as_posix()
-        if rel.split("/", 1)[0].endswith(".dist-info"):
-            continue
-        hit = any(rel.startswith(pre) for pre in prefixes)
-        hit = hit or any(("/" + rel).find(s) >= 0 if s.startswith("/") else rel.endswith(s)
-                         for s in SLIM_ANY)
-        hit = hit or rel.endswith(suffixes)
-        if hit:
+        if drop(rel):
             removed += p.stat().st_size
             p.unlink()
             if removed_paths is not None:
                 removed_paths.append(rel)
     _remove_empty_dirs(tree)
     return removed
+
+
+def strip(tree: Path, prefixes: tuple[str, ...], suffixes: tuple[str, ...] = (),
+          removed_paths: list[str] | None = None) -> int:
+    """Delete files under `prefixes` (tree-relative) or matching SLIM_ANY / `suffixes`,
+    never the .dist-info. Returns bytes removed."""
+    def drop(rel: str) -> bool:
+        if rel.split("/", 1)[0].endswith(".dist-info"):
+            return False
+        return (rel.startswith(prefixes) or rel.endswith(suffixes)
+                or any(("/" + rel).find(s) >= 0 if s.startswith("/") else rel.endswith(s)
+                       for s in SLIM_ANY))
+    return _delete_where(tree, drop, removed_paths)
 
 
 def strip_stdlib(tree: Path, prefixes: tuple[str, ...], keep_encodings: tuple[str, ...],
                  removed_paths: list[str] | None = None) -> int:
-    removed = 0
-    for p in sorted(tree.rglob("*")):
-        if not p.is_file():
-            continue
-        rel = p.relative_to(tree).as_posix()
-        drop = rel.startswith(prefixes)
+    """Delete stdlib files under `prefixes` and the codecs not in `keep_encodings`."""
+    def drop(rel: str) -> bool:
         if rel.startswith("encodings/") and rel.endswith(".py"):
-            drop = rel[len("encodings/"):-3] not in keep_encodings
-        if drop:
-            removed += p.stat().st_size
-            p.unlink()
-            if removed_paths is not None:
-                removed_paths.append(rel)
-    _remove_empty_dirs(tree)
-    return removed
+            return rel[len("encodings/"):-3] not in keep_encodings
+        return rel.startswith(prefixes)
+    return _delete_where(tree, drop, removed_paths)
 
 
 def _remove_empty_dirs(tree: Path) -> None:
