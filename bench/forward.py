@@ -3,7 +3,7 @@
     python bench/forward.py [--runs N]
 
 Not a test: it prints figures measured side by side in one run and exits 0.
-- Forward: the default CIFAR-10 CNN (DESIGN.md §4), eval mode, the same weights in both
+- Forward: the default CIFAR-10 CNN (docs/design.md §4), eval mode, the same weights in both
   engines (explorer.forward.init_weights copied into the generated PyTorch module), batch 1
   and 64; median wall time of N runs after warm-up, and the numpy/torch ratio.
 - Analysis: analyse() and the summary (table + JSON) for a valid 100-layer network

@@ -1,7 +1,7 @@
 """Per-layer analysis: shapes, parameters, buffers, MACs, memory, receptive field, formulas.
 
 One `LayerRecord` per row of the statistics table (Input first). Conventions follow
-DESIGN.md §3: `params` as `module.parameters()` counts them, BatchNorm running statistics
+docs/design.md §4: `params` as `module.parameters()` counts them, BatchNorm running statistics
 as `buffers`, MACs as torchinfo 1.8 counts them.
 """
 from __future__ import annotations

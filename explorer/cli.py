@@ -1,4 +1,4 @@
-"""Command line: summary, code, serve, export (DESIGN.md §3).
+"""Command line: summary, code, serve, export (docs/design.md §3).
 
 User errors exit 2 with one line on stderr; never a traceback.
 """

@@ -447,7 +447,7 @@ def _quote(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------
-# The seed network (DESIGN.md §2 and §4)
+# The seed network (docs/design.md §2 and §4)
 
 DEFAULT_JSON: dict[str, Any] = {
     "name": "CIFAR-10 CNN",

@@ -1,4 +1,4 @@
-"""The URL fragment: `#layer=Conv2&arch=<base64url JSON>&hide=editor,code` (DESIGN.md §3)."""
+"""The URL fragment: `#layer=Conv2&arch=<base64url JSON>&hide=editor,code` (docs/design.md §3)."""
 from __future__ import annotations
 
 import base64

@@ -42,7 +42,7 @@ def make_offline(html: str) -> str:
     html = _ICON_LINK.sub("", html)
     html = html.replace("<head>", '<head>\n<meta name="viewport" content="width=device-width, initial-scale=1">'
                         f'\n<link rel="icon" href="{FAVICON}">', 1)
-    html = re.sub(r"<html\b", '<html data-tier="static"', html, count=1)  # DESIGN.md §3: no Python in this page
+    html = re.sub(r"<html\b", '<html data-tier="static"', html, count=1)  # docs/design.md §3: no Python in this page
     return _PANEL_CDN.sub(_inline_panel_asset, html)
 
 

@@ -1,7 +1,7 @@
-"""Playwright + Chromium fixtures for the end-to-end tests (DESIGN.md §6).
+"""Playwright + Chromium fixtures for the end-to-end tests (docs/design.md §6).
 
 - One Chromium for the whole session (pytest-playwright's session-scoped `browser`), launched
-  from the system binary with the flags in DESIGN.md; the test is skipped, with the reason,
+  from the system binary with the flags in docs/design.md §6; the test is skipped, with the reason,
   when that binary is missing (`make browser` installs it).
 - Every page is guarded: `page` is overridden so that each test's page routes all requests,
   aborts anything that would leave the machine (any host other than 127.0.0.1/localhost;

@@ -1,4 +1,4 @@
-"""Page helpers shared by the end-to-end tests and bench/ui.py (page contract, DESIGN.md §3).
+"""Page helpers shared by the end-to-end tests and bench/ui.py (page contract, docs/design.md §3).
 
 Expected values always come from the core (`explorer.analysis.analyse`), never hard-coded.
 """
@@ -28,7 +28,7 @@ LOCAL_SCHEMES = {"file", "data", "blob", "about"}
 
 
 def is_local(url: str) -> bool:
-    """True for URLs that stay on this machine (DESIGN.md §6: nothing may leave 127.0.0.1)."""
+    """True for URLs that stay on this machine (docs/design.md §6: nothing may leave 127.0.0.1)."""
     parts = urlsplit(url)
     if parts.scheme in LOCAL_SCHEMES:
         return True

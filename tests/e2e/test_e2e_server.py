@@ -1,7 +1,7 @@
 """The desktop server (`python -m explorer serve`): the same page, with Python live behind it.
 
 Selection works as in the static export; editing recomputes everything or explains why not
-and keeps the last valid network; `#arch=` loads a network from the link (DESIGN.md §3).
+and keeps the last valid network; `#arch=` loads a network from the link (docs/design.md §3).
 """
 from __future__ import annotations
 

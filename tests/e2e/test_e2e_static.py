@@ -1,7 +1,7 @@
 """The static export (`python -m explorer export`): no Python in the browser.
 
 Selection by canvas click, layer button, keyboard, table row and URL fragment must update the
-details card and the live region from data precomputed in Python (DESIGN.md §1, §3).
+details card and the live region from data precomputed in Python (docs/design.md §1, §3).
 """
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ def numpy_wheel_cached() -> Path | None:
 
 
 NO_NUMPY_REASON = (f"the numpy wheel for Pyodide is not in {CACHE_DIR}: the live tier cannot "
-                   "be built offline (see DESIGN.md section 5 for how to fill the cache)")
+                   "be built offline (see docs/design.md §5 for how to fill the cache)")
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

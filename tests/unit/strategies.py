@@ -1,4 +1,4 @@
-"""Hypothesis strategies shared by the unit tests: architecture JSON (DESIGN.md §2).
+"""Hypothesis strategies shared by the unit tests: architecture JSON (docs/design.md §2).
 
 `valid_architectures()` builds networks layer by layer while tracking the shape, so every
 drawn network is valid by construction (each kernel fits, groups divide, pooling padding

@@ -1,4 +1,4 @@
-"""explorer.analysis and explorer.codegen on the default network (DESIGN.md §3–4) and on random ones."""
+"""explorer.analysis and explorer.codegen on the default network (docs/design.md §3–4) and on random ones."""
 from __future__ import annotations
 
 import ast
@@ -17,7 +17,7 @@ from strategies import valid_architectures
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
-# DESIGN.md §4, row by row (the table's "Conv1 + BN" rows split into their two layers).
+# docs/design.md §4, row by row (the table's "Conv1 + BN" rows split into their two layers).
 DESIGN_ROWS = [
     ("Input", "input", (3, 32, 32), 0),
     ("Conv1", "conv2d", (32, 32, 32), 896), ("BN1", "batchnorm2d", (32, 32, 32), 64),
@@ -37,7 +37,7 @@ def default():
     return analyse(default_network())
 
 
-# --------------------------------------------------------------------------- DESIGN.md §4
+# --------------------------------------------------------------------------- docs/design.md §4
 
 
 def test_default_has_the_17_design_rows(default) -> None:

@@ -1,4 +1,4 @@
-"""The command line (DESIGN.md §3): summary (table/json), code, and exit 2 for user errors."""
+"""The command line (docs/design.md §3): summary (table/json), code, and exit 2 for user errors."""
 from __future__ import annotations
 
 import copy

@@ -1,4 +1,4 @@
-"""explorer.spec: parsing, validation, defaults, names and serialisation (DESIGN.md §2)."""
+"""explorer.spec: parsing, validation, defaults, names and serialisation (docs/design.md §2)."""
 from __future__ import annotations
 
 import copy
