@@ -6,80 +6,21 @@ square sizes as ints, PyTorch defaults omitted, pooling always stating kernel_si
 from __future__ import annotations
 
 import keyword
-import math
 import re
-from typing import TYPE_CHECKING
 
-from .spec import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, Layer, LeakyReLU,
-                   Linear, MaxPool2d, Network, ReLU, Sigmoid, Tanh)
-
-if TYPE_CHECKING:
-    from .analysis import Analysis
+from .analysis import Analysis
+from .layers.base import Shape
+from .spec import Layer
 
 
-def _size(value: tuple[int, int]) -> str:
-    return str(value[0]) if value[0] == value[1] else f"({value[0]}, {value[1]})"
-
-
-def _num(value: float) -> str:
-    return repr(float(value)).replace("e-0", "e-")
-
-
-def pytorch_line(layer: Layer, in_shape: tuple[int, ...], in_place_ok: bool = True) -> str:
+def pytorch_line(layer: Layer, in_shape: Shape, in_place_ok: bool = True) -> str:
     """The `nn.…(…)` constructor for `layer` receiving `in_shape` (batch dimension excluded).
 
     Activations are written in place (as the seed writes ReLU) unless `in_place_ok` is False:
     overwriting a tensor that the previous op saved for backward (Sigmoid/Tanh/ReLU outputs)
     or the caller's input would break training, so those get the plain form.
     """
-    if isinstance(layer, Conv2d):
-        args = [str(in_shape[0]), str(layer.out_channels), f"kernel_size={_size(layer.kernel_size)}"]
-        for key, default in (("stride", (1, 1)), ("padding", (0, 0)), ("dilation", (1, 1))):
-            if getattr(layer, key) != default:
-                args.append(f"{key}={_size(getattr(layer, key))}")
-        if layer.groups != 1:
-            args.append(f"groups={layer.groups}")
-        if not layer.bias:
-            args.append("bias=False")
-        return f"nn.Conv2d({', '.join(args)})"
-    if isinstance(layer, BatchNorm2d):
-        args = [str(in_shape[0])]
-        if layer.eps != 1e-5:
-            args.append(f"eps={_num(layer.eps)}")
-        if layer.momentum != 0.1:
-            args.append(f"momentum={_num(layer.momentum)}")
-        if not layer.affine:
-            args.append("affine=False")
-        return f"nn.BatchNorm2d({', '.join(args)})"
-    if isinstance(layer, ReLU):
-        return "nn.ReLU(inplace=True)" if in_place_ok else "nn.ReLU()"
-    if isinstance(layer, LeakyReLU):
-        slope = "" if layer.negative_slope == 0.01 else f"negative_slope={_num(layer.negative_slope)}"
-        # PyTorch cannot backpropagate through an in-place LeakyReLU with a negative slope.
-        inplace = "inplace=True" if layer.negative_slope >= 0 and in_place_ok else ""
-        return f"nn.LeakyReLU({', '.join(a for a in (slope, inplace) if a)})"
-    if isinstance(layer, Sigmoid):
-        return "nn.Sigmoid()"
-    if isinstance(layer, Tanh):
-        return "nn.Tanh()"
-    if isinstance(layer, (MaxPool2d, AvgPool2d)):
-        cls = "MaxPool2d" if isinstance(layer, MaxPool2d) else "AvgPool2d"
-        args = [f"kernel_size={_size(layer.kernel_size)}", f"stride={_size(layer.stride or layer.kernel_size)}"]
-        if layer.padding != (0, 0):
-            args.append(f"padding={_size(layer.padding)}")
-        return f"nn.{cls}({', '.join(args)})"
-    if isinstance(layer, AdaptiveAvgPool2d):
-        return f"nn.AdaptiveAvgPool2d({_size(layer.output_size)})"
-    if isinstance(layer, Dropout):
-        return "nn.Dropout()" if layer.p == 0.5 else f"nn.Dropout(p={_num(layer.p)})"
-    if isinstance(layer, Flatten):
-        return "nn.Flatten()"
-    if isinstance(layer, Linear):
-        args = [str(in_shape[0]) if len(in_shape) == 1 else str(math.prod(in_shape)), str(layer.out_features)]
-        if not layer.bias:
-            args.append("bias=False")
-        return f"nn.Linear({', '.join(args)})"
-    raise TypeError(f"no PyTorch line for {layer!r}")
+    return layer.torch_line(in_shape, in_place_ok)
 
 
 def class_name(network: Network) -> str:
@@ -95,7 +36,7 @@ def _source_text(text: str, *, quotes: bool = False) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"') if quotes else text
 
 
-def module_source(analysis: "Analysis") -> str:
+def module_source(analysis: Analysis) -> str:
     """A complete, runnable PyTorch file for the analysed network."""
     net = analysis.network
     cls = class_name(net)
