@@ -178,3 +178,43 @@ def _flat_keys(analysis, state: dict) -> list[str]:
     """`fc2.weight` → `2.weight`: a flat network's layers are numbered in nn.Sequential."""
     index = {r.name: r.index - 1 for r in analysis.leaves}
     return [f"{index[k.rsplit('.', 1)[0]]}.{k.rsplit('.', 1)[1]}" for k in state]
+
+
+# --------------------------------------------------------------------------- torchvision's ResNets
+
+@pytest.fixture(scope="module")
+def torchvision_models():
+    torch.library.register_fake = lambda *a, **k: (lambda f: f)  # its compiled ops do not load here
+    return pytest.importorskip("torchvision.models")
+
+
+@pytest.mark.parametrize("depth, size", [(18, 64), (50, 32)])
+def test_resnet_json_matches_torchvision(torchvision_models, depth: int, size: int) -> None:
+    """Hand-written ResNet JSON: params, MACs, output shape; the generated module loads
+    torchvision's state_dict strictly and computes what torchvision computes, and so does
+    the numpy engine with torchvision's weights."""
+    from graph_examples import resnet
+    data = resnet(depth, size, classes=10)
+    analysis = analyse(from_json(data))
+    ref = getattr(torchvision_models, f"resnet{depth}")(num_classes=10).eval()
+    with torch.no_grad():  # non-trivial BN statistics
+        for m in ref.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
+    assert analysis.total_params == sum(p.numel() for p in ref.parameters())
+    info = torchinfo.summary(ref, input_size=(1, 3, size, size), verbose=0, device="cpu")
+    assert analysis.total_macs == info.total_mult_adds
+    namespace: dict = {"__name__": "generated_resnet"}
+    exec(compile(module_source(analysis), "<generated>", "exec"), namespace)
+    generated = namespace[class_name(analysis.network)]().eval()
+    generated.load_state_dict(ref.state_dict(), strict=True)
+    x = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        expected = ref(x).numpy()
+        assert_close(generated(x).numpy(), expected, "generated")
+    state = {k: v.numpy().copy() for k, v in ref.state_dict().items()}
+    weights = [{key: state[f"{r.name}.{key}"] for key in w} for r, w in zip(analysis.leaves, init_weights(analysis))]
+    assert_close(forward(analysis, weights, x.numpy())[-1], expected, "numpy engine")
