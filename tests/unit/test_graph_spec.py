@@ -234,3 +234,28 @@ def test_erf_and_gelu_are_accurate() -> None:
     x = np.linspace(-5, 5, 101).astype(np.float32)
     exact = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x.astype(np.float64)])
     assert np.abs(nn.gelu(x) - exact).max() < 1e-6
+
+
+# --------------------------------------------------------------------------- generated code (text)
+
+def test_generated_code_shows_the_skips_and_named_submodules() -> None:
+    from explorer.codegen import module_source
+    se = {"type": "block", "name": "b.se", "module": "SqueezeExcitation", "layers": [
+        {"type": "parallel", "name": "b.se.mul", "merge": "multiply", "branches": [[], [
+            {"type": "adaptive_avgpool2d", "name": "b.se.avgpool", "output_size": 1},
+            conv(4, 1, name="b.se.fc"), {"type": "sigmoid", "name": "b.se.gate"}]]}]}
+    cna = {"type": "block", "name": "b.0", "module": "Conv2dNormActivation", "layers": [
+        conv(4, 1, name="b.0.0"), {"type": "batchnorm2d", "name": "b.0.1"}]}
+    data = net(conv(4, padding=1, name="stem"), residual("layer1.0", 4, 4, 1),
+               {"type": "block", "name": "b", "layers": [cna, se]},
+               {"type": "parallel", "name": "cat", "merge": "concat", "branches": [
+                   [{"type": "block", "name": "branch1", "layers": [conv(2, 1, name="branch1.0")]}], []]})
+    src = module_source(analyse(from_json(data)))
+    compile(src, "generated.py", "exec")
+    assert "class BasicBlock(nn.Module):" in src and "        identity = x\n" in src
+    assert "        out = out + identity\n" in src
+    assert "class Conv2dNormActivation(nn.Sequential):" in src and "        out = identity * scale\n" in src
+    assert "        self.fc = nn.Conv2d(4, 4, kernel_size=1)" in src
+    assert "torch.cat([branch1, identity], dim=1)" in src
+    # attribute = last part of the module path; "0" is no identifier, so add_module is used
+    assert "        self.add_module('0', BasicBlock())" in src and "getattr(self, '0')(x)" in src
