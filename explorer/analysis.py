@@ -15,7 +15,8 @@ from .nn.functional import conv_output_size as out_len
 from .spec import (AdaptiveAvgPool2d, ArchitectureError, AvgPool2d, BatchNorm2d, Conv2d, Dropout,
                    Flatten, Layer, LeakyReLU, Linear, MaxPool2d, Network, ReLU, Sigmoid, Tanh)
 
-MAX_ACTIVATION = 2**31
+MAX_ACTIVATION = 2**31               # values in one layer's output
+MAX_TOTAL_ACTIVATION_BYTES = 2**31   # float32 outputs of all layers together, one image (2 GiB)
 BYTES_PER_VALUE = 4  # float32
 
 Shape = tuple[int, ...]
@@ -133,6 +134,7 @@ def analyse(network: Network) -> Analysis:
     """Walk the network once; raise ArchitectureError at the first layer that does not fit."""
     shape = network.input.shape
     _check_activation(shape, 0, "Input")
+    total = _check_total(0, shape, 0, "Input")
     records = [LayerRecord(0, "Input", "input", "input", "×".join(map(str, shape)), None, shape, 0, 0, 0, 0,
                            _bytes(shape), (1, 1), (1, 1), (0.0, 0.0), "", f"input image {_cross(shape)}",
                            "no parameters", None)]
@@ -140,6 +142,7 @@ def analyse(network: Network) -> Analysis:
     for index, (layer, name) in enumerate(zip(network.layers, network.names), start=1):
         record = _analyse_layer(layer, index, name, trace)
         _check_activation(record.output_shape, index, name)
+        total = _check_total(total, record.output_shape, index, name)
         records.append(record)
         trace = _Trace(record.output_shape, record.receptive_field, record.jump, record.start,
                        f"{name}" if layer.type != "flatten" else f"{_cross(trace.shape)} after Flatten",
@@ -329,6 +332,18 @@ def _check_activation(shape: Shape, index: int, name: str) -> None:
         raise ArchitectureError(f"its output {format_shape(shape)} has {math.prod(shape):,} values, more than "
                                 f"the 2³¹ the explorer supports; use fewer channels or a smaller input",
                                 index=index, name=name)
+
+
+def _check_total(total: int, shape: Shape, index: int, name: str) -> int:
+    """Add a layer's output bytes to the running total; refuse a network over the cap at the
+    layer that crosses it (docs/design.md: bounded work, before any array is made)."""
+    total += _bytes(shape)
+    if total > MAX_TOTAL_ACTIVATION_BYTES:
+        raise ArchitectureError(f"the activations up to here take {total / 2**30:,.1f} GiB for one image "
+                                f"(float32 outputs of every layer), more than the "
+                                f"{MAX_TOTAL_ACTIVATION_BYTES / 2**30:g} GiB the explorer supports; "
+                                f"use a smaller input or fewer channels", index=index, name=name)
+    return total
 
 
 def _bytes(shape: Shape) -> int:

@@ -12,6 +12,8 @@ import math
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any, ClassVar, Union
 
+from .text import MAX_LAYER_NAME, MAX_NETWORK_NAME, json_problem, name_problem, printable, strip_bom
+
 MAX_SIZE = 100_000
 MAX_LAYERS = 1_000
 
@@ -254,7 +256,15 @@ def _names(kinds: list[tuple[str, str | None]]) -> tuple[str, ...]:
 # Parsing
 
 def loads(text: str) -> Network:
-    """Parse the §2 JSON text; raise ArchitectureError with a precise message."""
+    """Parse the §2 JSON text; raise ArchitectureError with a precise message.
+
+    Size, nesting depth and number length are checked before parsing (explorer.text), so
+    no input reaches the parser's recursion or integer limits; a byte-order mark is fine.
+    """
+    text = strip_bom(text)
+    problem = json_problem(text)
+    if problem:
+        raise ArchitectureError(problem)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -273,8 +283,9 @@ def from_json(data: Any) -> Network:
         raise ArchitectureError(f"unknown top-level field {_quote(sorted(unknown)[0])}; "
                                 "allowed: \"name\", \"input\", \"layers\"")
     name = data.get("name", "Network")
-    if not isinstance(name, str) or not name.strip() or not _is_text(name):
-        raise ArchitectureError("\"name\" must be a non-empty string")
+    problem = name_problem(name, limit=MAX_NETWORK_NAME)
+    if problem:
+        raise ArchitectureError(f"the network's \"name\" {problem}")
     input_spec = _parse_input(data.get("input", MISSING))
     raw_layers = data.get("layers", MISSING)
     if raw_layers is MISSING:
@@ -314,7 +325,7 @@ def _raw_kind(raw: Any) -> tuple[str, str | None]:
         return ("", None)
     kind, name = raw.get("type"), raw.get("name")
     return (kind.lower() if isinstance(kind, str) else "",
-            name.strip() if isinstance(name, str) and name.strip() and _is_text(name) else None)
+            name.strip() if isinstance(name, str) and name_problem(name, limit=MAX_LAYER_NAME) is None else None)
 
 
 def parse_layer(raw: Any, index: int, label: str | None = None) -> Layer:
@@ -356,9 +367,9 @@ def parse_layer(raw: Any, index: int, label: str | None = None) -> Layer:
 def _check_field(f: Any, value: Any, index: int, label: str) -> Any:
     kind = f.metadata.get("kind")
     if kind == "name":
-        if not isinstance(value, str) or not value.strip() or len(value) > 40 or not _is_text(value):
-            raise ArchitectureError("name must be a non-empty string of at most 40 characters",
-                                    index=index, name=label, field="name")
+        problem = name_problem(value, limit=MAX_LAYER_NAME)
+        if problem:
+            raise ArchitectureError(f"name {problem}", index=index, name=label, field="name")
         if value.strip() == "Input":
             raise ArchitectureError("the name \"Input\" is reserved for the input row; choose another",
                                     index=index, name=label, field="name")
@@ -428,17 +439,8 @@ def _normalise_default(f: Any) -> Any:
     return f.default
 
 
-def _is_text(value: str) -> bool:
-    """False for strings that cannot be written as UTF-8 (lone surrogates such as "\\ud800")."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _describe(value: Any) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else f"\"{value}\""
+    text = json.dumps(value) if not isinstance(value, str) else f"\"{printable(value)}\""
     return text if len(text) <= 30 else text[:27] + "…"
 
 
