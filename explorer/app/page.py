@@ -151,10 +151,16 @@ class Explorer:
             raise KeyError(name)
         self.views.source.selected.indices = [index]
 
-    def _on_select(self, _attr: str, _old: Any, new: list[int]) -> None:
+    def _on_select(self, _attr: str, old: Any, new: list[int]) -> None:
         if self._updating:   # _show() moves the selection itself and then updates editor and features
             return
         index = new[0] if new else None
+        n = len(self.analysis.records)
+        if index is not None and not 0 <= index < n:
+            # Selected in the browser on the previous network, arriving after the new one:
+            # put the selection Python made back (the browser follows), never a stale index.
+            self.views.source.selected.indices = [i for i in (old or []) if 0 <= i < n][:1]
+            return
         if self.editor is not None:
             self.editor.show(self.network, index)
         if self.features is not None:

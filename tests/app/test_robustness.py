@@ -148,3 +148,15 @@ def test_hashchange_hands_a_new_network_to_python() -> None:
     app.url_source.text = "#layer=Conv1&arch=" + encode_arch(from_json(small(6)))
     assert app.network.name == "Small" and app.network.layers[0].out_channels == 6
     assert app.url_sink.text == encode_arch(app.network)
+
+
+def test_a_stale_selection_from_the_browser_is_put_back() -> None:
+    """The browser selected row 5 of the previous network after Python showed a 3-row one."""
+    app = Explorer(live=True)
+    assert app.apply_json(small()) is None
+    app.select("Conv1")
+    app._on_select("indices", [], [1])
+    app.views.source.selected.indices = [5]          # what the browser's late message does
+    app._on_select("indices", [1], [5])
+    assert app.views.source.selected.indices == [1]
+    assert app.editor.index == 1 and app.features.index == 1

@@ -175,3 +175,49 @@ def test_the_server_shows_hostile_names_literally_and_runs_none(page: Page, serv
     expect(page.get_by_role("alert")).to_contain_text("<img src=x onerror=")
     assert_nothing_ran(page, "editor error")
     visit_every_view(page)
+
+
+# -- bounded work and hashchange on the desktop server --------------------------------------------
+
+def _convs(size: int, count: int, channels: int = 64) -> dict:
+    layers = [{"type": "conv2d", "out_channels": channels, "kernel_size": 3, "padding": 1} for _ in range(count)]
+    return {"name": f"{count} convs at {size}", "input": {"channels": 3, "height": size, "width": size}, "layers": layers}
+
+
+def test_a_pasted_link_with_another_network_is_applied_without_reload(page: Page, server_url: str) -> None:
+    small = from_json(_convs(8, 1, 4))
+    page.goto(server_url)
+    wait_ready(page)
+    expect(layer_button(page, "Pool3")).to_be_visible()
+    page.evaluate("() => { window.__sameDocument = true; }")
+    page.evaluate("(h) => { location.hash = h; }", "layer=Conv1&arch=" + encode_arch(small))
+    expect(layer_button(page, "Pool3")).to_have_count(0)
+    expect(page.get_by_text("1 convs at 8: input 3×8×8")).to_be_visible()
+    assert page.evaluate("() => window.__sameDocument") is True     # no reload happened
+    # and a hostile link pasted the same way leaves the page working, with a message
+    nested = "[" * 8000
+    import base64
+    page.evaluate("(h) => { location.hash = h; }",
+                  "arch=" + base64.urlsafe_b64encode(nested.encode()).decode().rstrip("="))
+    expect(page.get_by_role("alert")).to_contain_text("nested more than")
+    layer_button(page, "Conv1").click()
+    expect(card(page).locator("h2")).to_have_text("Conv1")
+
+
+def test_an_over_budget_network_skips_only_the_feature_maps(page: Page, server_url: str) -> None:
+    big = from_json(_convs(512, 4))      # 29 GMACs: over the desktop budget of 20
+    page.goto(server_url + "#layer=Conv2&arch=" + encode_arch(big))
+    wait_ready(page)
+    macs = analyse(big).total_macs
+    expect(page.get_by_text(f"Feature maps skipped: this network needs {macs / 1e9:,.1f} GMACs")).to_be_visible()
+    expect(card(page).locator("h2")).to_have_text("Conv2")
+    expect(page.get_by_text("4 convs at 512: input 3×512×512")).to_be_visible()
+
+
+def test_a_long_forward_pass_shows_a_busy_message_first(page: Page, server_url: str) -> None:
+    slow = from_json(_convs(384, 2))     # ~5.5 GMACs: a few seconds of numpy
+    page.goto(server_url + "#layer=Conv2&arch=" + encode_arch(slow))
+    wait_ready(page)
+    expect(page.get_by_text("Computing the feature maps")).to_be_visible()
+    expect(page.get_by_text("Conv2: 64 channels of 384×384", exact=False)).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("Computing the feature maps")).to_have_count(0)
