@@ -23,7 +23,8 @@ from .layers.base import format_shape
 from .nn.functional import conv_output_size as out_len  # noqa: F401  (re-exported for explorer.stepper)
 from .spec import Block, Layer, Network, Node, Parallel, iter_nodes
 
-MAX_ACTIVATION = 2**31
+MAX_ACTIVATION = 2**31               # values in one layer's output
+MAX_TOTAL_ACTIVATION_BYTES = 2**31   # float32 outputs of all layers together, one image (2 GiB)
 BYTES_PER_VALUE = 4  # float32
 
 Shape = tuple[int, ...]
@@ -184,6 +185,7 @@ class _Walker:
         self.names = network.names   # in walk order, as the records
         self.pos = 0                 # walk position of the next node
         self.records: list[LayerRecord | None] = []
+        self.total_bytes = 0         # float32 outputs of every row so far (docs/design.md §8)
 
     def next_name(self) -> str:
         self.pos += 1
@@ -203,6 +205,7 @@ class _Walker:
         index, name = len(self.records), self.next_name()
         record = _analyse_layer(node, index, name, trace, path, branch)
         _check_activation(record.output_shape, index, name, path)
+        self.total_bytes = _check_total(self.total_bytes, record.output_shape, index, name, path)
         self.records.append(record)
         return _Trace(record.output_shape, record.receptive_field, record.jump, record.start,
                       f"{name}" if node.type != "flatten" else f"{_cross(trace.shape)} after Flatten",
@@ -230,6 +233,7 @@ class _Walker:
         where = {"name": name, "index": None if path else index, "path": path}
         shape, formula = _merge_shape(node, trace.shape, [o.shape for o in outs], where)
         _check_activation(shape, index, name, path)
+        self.total_bytes = _check_total(self.total_bytes, shape, index, name, path)
         full = [o for o in outs if o.shape[1:] == shape[1:]] or outs
         rfs = [o.rf for o in outs if o.rf is not None]
         rf = tuple(max(r[i] for r in rfs) for i in range(2)) if len(rfs) == len(outs) else None
@@ -248,6 +252,7 @@ def analyse(network: Network) -> Analysis:
     shape = network.input.shape
     _check_activation(shape, 0, "Input", ())
     walker = _Walker(network)
+    walker.total_bytes = _check_total(0, shape, 0, "Input", ())
     walker.records.append(LayerRecord(0, "Input", "input", "input", "×".join(map(str, shape)), None, shape, 0, 0,
                                       0, 0, _bytes(shape), (1, 1), (1, 1), (0.0, 0.0), "",
                                       f"input image {_cross(shape)}", "no parameters", None))
@@ -382,6 +387,19 @@ def _check_activation(shape: Shape, index: int, name: str, path: tuple[str, ...]
         raise ArchitectureError(f"its output {format_shape(shape)} has {math.prod(shape):,} values, more than "
                                 f"the 2³¹ the explorer supports; use fewer channels or a smaller input",
                                 index=None if path else index, name=name, path=path)
+
+
+def _check_total(total: int, shape: Shape, index: int, name: str, path: tuple[str, ...]) -> int:
+    """Add a node's output bytes to the running total; refuse a network over the cap at the
+    node that crosses it (docs/design.md §8: bounded work, before any array is made)."""
+    total += _bytes(shape)
+    if total > MAX_TOTAL_ACTIVATION_BYTES:
+        raise ArchitectureError(f"the activations up to here take {total / 2**30:,.1f} GiB for one image "
+                                f"(float32 outputs of every layer), more than the "
+                                f"{MAX_TOTAL_ACTIVATION_BYTES / 2**30:g} GiB the explorer supports; "
+                                f"use a smaller input or fewer channels", index=None if path else index,
+                                name=name, path=path)
+    return total
 
 
 def _bytes(shape: Shape) -> int:

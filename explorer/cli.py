@@ -6,29 +6,63 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from .analysis import Analysis, analyse, format_shape
 from .codegen import module_source
 from .spec import ArchitectureError, Network, default_network, loads
+from .text import MAX_JSON_CHARS, printable, strip_bom
 
 
 class UsageError(Exception):
     """A user error that is not about the architecture itself (e.g. an unreadable file)."""
 
 
+def read_text(path: str, what: str = "architecture JSON") -> str:
+    """The UTF-8 text of `path` (a byte-order mark is dropped); every failure is a UsageError
+    naming the path and the fix."""
+    file = Path(path)
+    try:
+        if file.is_dir():
+            raise UsageError(f"{path}: is a folder; give the path of a {what} file")
+        if file.stat().st_size > 4 * MAX_JSON_CHARS:
+            raise UsageError(f"{path}: is {file.stat().st_size:,} bytes; a {what} file may have at most "
+                             f"{MAX_JSON_CHARS:,} characters")
+        return strip_bom(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file; check the path") from None
+    except PermissionError:
+        raise UsageError(f"{path}: permission denied; make the file readable (chmod +r) or copy it") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: is not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read it ({exc.strerror or exc.__class__.__name__})") from None
+
+
 def load_network(path: str | None) -> Network:
     """The network in `path`, or the default CIFAR-10 CNN when no path is given."""
     if path is None:
         return default_network()
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read it ({exc.__class__.__name__}: {exc})") from None
-    return loads(text)
+    return loads(read_text(path))
+
+
+def check_output(path: str) -> Path:
+    """`path` as a file that can be written: its folder exists, it is not a folder itself,
+    and we may write there. Checked before the (slow) export so errors come at once."""
+    out = Path(path)
+    folder = out.parent if str(out.parent) else Path(".")
+    if out.is_dir():
+        raise UsageError(f"{path}: is a folder; give a file name, e.g. {out / 'explorer.html'}")
+    if not folder.exists():
+        raise UsageError(f"{path}: the folder {folder} does not exist; create it (mkdir -p {folder}) "
+                         "or choose another path")
+    if not folder.is_dir():
+        raise UsageError(f"{path}: {folder} is a file, not a folder; choose another path")
+    if not os.access(folder, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise UsageError(f"{path}: permission denied; choose a path you can write to")
+    return out
 
 
 def table(analysis: Analysis) -> str:
@@ -42,7 +76,7 @@ def table(analysis: Analysis) -> str:
             params, macs = f"({r.subtotal.params:,})", f"({r.subtotal.macs:,})"
         else:
             params, macs = f"{r.params:,}", f"{r.macs:,}"
-        rows.append((str(r.index), "  " * r.depth + r.name, kind, r.shape_text, params, macs,
+        rows.append((str(r.index), "  " * r.depth + printable(r.name), kind, r.shape_text, params, macs,
                      f"{r.activation_bytes / 1024:,.1f} KiB"))
     rows.append(("", "Total", "", "", f"{analysis.total_params:,}", f"{analysis.total_macs:,}",
                  f"{analysis.total_activation_bytes / 1024:,.1f} KiB"))
@@ -53,7 +87,7 @@ def table(analysis: Analysis) -> str:
         return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths)))
 
     rule = "  ".join("-" * w for w in widths)
-    lines = [analysis.network.name, fmt(head), rule, *map(fmt, rows[:-1]), rule, fmt(rows[-1])]
+    lines = [printable(analysis.network.name), fmt(head), rule, *map(fmt, rows[:-1]), rule, fmt(rows[-1])]
     buffers = analysis.total_buffers
     lines.append(f"Trainable parameters: {analysis.trainable_params:,}"
                  + (f"; buffers (BatchNorm running statistics): {buffers:,}" if buffers else ""))
@@ -85,19 +119,23 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from .app.export import export_html
+    out = check_output(args.out)
     network = load_network(args.arch)
     analyse(network)  # reject invalid networks before any UI work
-    size = export_html(Path(args.out), network)
+    try:
+        size = export_html(out, network)
+    except PermissionError:
+        raise UsageError(f"{args.out}: permission denied; choose a path you can write to") from None
+    except OSError as exc:
+        raise UsageError(f"{args.out}: cannot write it ({exc.strerror or exc.__class__.__name__}); "
+                         "choose another path") from None
     print(f"wrote {args.out} ({size / 1e6:.1f} MB)", file=sys.stderr)
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
     from .importer import import_text, parse_input_size
-    try:
-        text = Path(args.model).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{args.model}: cannot read it ({exc.__class__.__name__})") from None
+    text = read_text(args.model, "model text")
     network = import_text(text, parse_input_size(args.input), name=Path(args.model).stem)
     analyse(network)
     print(network.dumps())
@@ -135,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except (ArchitectureError, UsageError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0

@@ -1,6 +1,8 @@
 """Feature maps: a real numpy forward pass of one sample image through the network."""
 from __future__ import annotations
 
+import math
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +21,59 @@ class FeatureMaps:
     outputs: list[np.ndarray]       # per row (Input first), batch dimension removed
     conv1_labels: list[str] | None  # names of the hand-set first-layer filters, if used
     probabilities: np.ndarray | None  # softmax of a flat final output
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much forward-pass work one page may do (docs/design.md, "Bounded work").
+
+    `rate` is a rough measured speed of the numpy engine there, used only to decide whether
+    to show a busy indicator first and to say how long it may take.
+    """
+
+    where: str            # "the browser" / "this computer", as the skip message says it
+    max_macs: int
+    max_bytes: int        # activations of every layer plus the largest im2col buffer
+    rate: float           # MACs per second
+
+
+# Pyodide ran a 10-GMAC network in 84 s (0.12 GMAC/s); desktop numpy does ~2.5 GMAC/s on 2 cores.
+BROWSER = Budget("the browser", 1_000_000_000, 512 * 2**20, 1.2e8)
+DESKTOP = Budget("this computer", 20_000_000_000, 2 * 2**30, 2.5e9)
+BUSY_SECONDS = 0.5    # longer computations show a busy indicator first
+
+
+def current_budget() -> Budget:
+    return BROWSER if sys.platform == "emscripten" else DESKTOP
+
+
+def forward_cost(analysis: Analysis) -> tuple[int, int]:
+    """(MACs, peak bytes) of the feature-map forward pass for one image, from the analysis alone.
+
+    Bytes: every layer's float32 output is kept (all are shown), plus the largest im2col
+    matrix a convolution copies its windows into (C_in·k_h·k_w values per output pixel).
+    """
+    im2col = 0
+    for r in analysis.records[1:]:
+        if isinstance(r.layer, Conv2d) and r.input_shape is not None:
+            kh, kw = r.layer.kernel_size
+            im2col = max(im2col, r.input_shape[0] * kh * kw * math.prod(r.output_shape[1:]) * 4)
+    return analysis.total_macs, analysis.total_activation_bytes + im2col
+
+
+def skip_reason(analysis: Analysis, budget: Budget | None = None) -> str | None:
+    """Why the feature maps of this network are not computed here, or None when they are."""
+    budget = budget or current_budget()
+    macs, nbytes = forward_cost(analysis)
+    if macs > budget.max_macs:
+        return (f"Feature maps skipped: this network needs {macs / 1e9:,.1f} GMACs, more than {budget.where} can "
+                f"compute here (at most {budget.max_macs / 1e9:g} GMACs). The diagram, card and table show the "
+                "network; choose a smaller input (e.g. the CIFAR-10 preset) to see feature maps.")
+    if nbytes > budget.max_bytes:
+        return (f"Feature maps skipped: this network needs {nbytes / 2**20:,.0f} MiB for its forward pass, more "
+                f"than {budget.where} can hold here (at most {budget.max_bytes / 2**20:,.0f} MiB). The diagram, "
+                "card and table show the network; choose a smaller input to see feature maps.")
+    return None
 
 
 def compute(analysis: Analysis, sample: str, *, classic_conv1: bool = True, seed: int = 0) -> FeatureMaps:

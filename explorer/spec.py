@@ -21,12 +21,14 @@ from .layers import (GELU, KINDS, LAYER_TYPES, AdaptiveAvgPool2d, AdaptiveMaxPoo
                      MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU, StochasticDepth, Tanh)
 from .layers.base import normalise_default as _normalise_default
 
+from .text import MAX_LAYER_NAME, MAX_NETWORK_NAME, json_problem, name_problem, printable, strip_bom
+
 MAX_SIZE = 100_000
 MAX_LAYERS = 1_000        # top-level nodes (the flat limit)
 MAX_NODES = 2_000         # all nodes of the tree: layers, blocks and parallels
 MAX_DEPTH = 32            # blocks/parallels nested in one another
 MAX_BRANCHES = 16         # branches of one parallel
-MAX_NAME = 100            # characters in a name (torchvision module paths reach ~55)
+MAX_NAME = MAX_LAYER_NAME  # characters in a name (torchvision module paths reach ~55)
 MERGES = ("add", "concat", "multiply")
 
 Pair = tuple[int, int]
@@ -200,7 +202,15 @@ def _names(kinds: list[tuple[str, str | None]]) -> tuple[str, ...]:
 # Parsing
 
 def loads(text: str) -> Network:
-    """Parse the §2 JSON text; raise ArchitectureError with a precise message."""
+    """Parse the §2 JSON text; raise ArchitectureError with a precise message.
+
+    Size, nesting depth and number length are checked before parsing (explorer.text), so
+    no input reaches the parser's recursion or integer limits; a byte-order mark is fine.
+    """
+    text = strip_bom(text)
+    problem = json_problem(text)
+    if problem:
+        raise ArchitectureError(problem)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -219,8 +229,9 @@ def from_json(data: Any) -> Network:
         raise ArchitectureError(f"unknown top-level field {_quote(sorted(unknown)[0])}; "
                                 "allowed: \"name\", \"input\", \"layers\"")
     name = data.get("name", "Network")
-    if not isinstance(name, str) or not name.strip() or not _is_text(name):
-        raise ArchitectureError("\"name\" must be a non-empty string")
+    problem = name_problem(name, limit=MAX_NETWORK_NAME)
+    if problem:
+        raise ArchitectureError(f"the network's \"name\" {problem}")
     input_spec = _parse_input(data.get("input", MISSING))
     raw_layers = data.get("layers", MISSING)
     if raw_layers is MISSING:
@@ -334,9 +345,9 @@ def _check_keys(raw: dict[str, Any], kind: str, allowed: tuple[str, ...], where:
 
 
 def _check_name(value: Any, where: dict[str, Any]) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME or not _is_text(value):
-        raise ArchitectureError(f"name must be a non-empty string of at most {MAX_NAME} characters",
-                                field="name", **where)
+    problem = name_problem(value, limit=MAX_NAME)
+    if problem:
+        raise ArchitectureError(f"name {problem}", field="name", **where)
     if value.strip() == "Input":
         raise ArchitectureError("the name \"Input\" is reserved for the input row; choose another",
                                 field="name", **where)
@@ -367,7 +378,7 @@ def _raw_kind(raw: Any) -> tuple[str, str | None]:
         return ("", None)
     kind, name = raw.get("type"), raw.get("name")
     return (kind.lower() if isinstance(kind, str) else "",
-            name.strip() if isinstance(name, str) and name.strip() and _is_text(name) else None)
+            name.strip() if isinstance(name, str) and name_problem(name, limit=MAX_NAME) is None else None)
 
 
 def parse_layer(raw: Any, index: int, label: str | None = None, *, path: tuple[str, ...] = ()) -> Layer:
@@ -474,17 +485,8 @@ def _check_unique_names(layers: tuple[Node, ...]) -> None:
         seen[node.name] = i
 
 
-def _is_text(value: str) -> bool:
-    """False for strings that cannot be written as UTF-8 (lone surrogates such as "\\ud800")."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _describe(value: Any) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else f"\"{value}\""
+    text = json.dumps(value) if not isinstance(value, str) else f"\"{printable(value)}\""
     return text if len(text) <= 30 else text[:27] + "…"
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlencode
 
 from .spec import ArchitectureError, Network, from_json
+from .text import json_problem, strip_bom
 
 MAX_FRAGMENT = 64_000
 HIDEABLE = ("header", "summary", "diagram", "legend", "nav", "quiz", "card", "table", "insights", "code", "editor", "features")
@@ -40,11 +41,23 @@ def encode_arch(network: Network) -> str:
 
 
 def decode_arch(text: str) -> Network:
-    """Inverse of encode_arch; any corruption becomes an ArchitectureError saying so."""
+    """Inverse of encode_arch; any corruption becomes an ArchitectureError saying so.
+
+    Size, depth and number length are bounded before json.loads (explorer.text), so a
+    hostile link (8,000 nested brackets) gets a message instead of reaching the parser.
+    """
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        data = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
+        decoded = strip_bom(raw.decode("utf-8"))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise ArchitectureError("the network in the URL (arch=…) is corrupted: it is not base64url-encoded "
+                                "JSON; the default network is shown instead") from None
+    problem = json_problem(decoded, "the network in the URL (arch=…)")
+    if problem:
+        raise ArchitectureError(problem)
+    try:
+        data = json.loads(decoded)
+    except (ValueError, RecursionError):
         raise ArchitectureError("the network in the URL (arch=…) is corrupted: it is not base64url-encoded "
                                 "JSON; the default network is shown instead") from None
     return from_json(data)

@@ -16,7 +16,9 @@ import panel as pn
 from ..exercise import new_exercise
 from ..importer import import_text, parse_input_size
 from ..presets import PRESETS as PRESET_NETWORKS
+from ..importer import MAX_TEXT
 from ..spec import LAYER_TYPES, ArchitectureError, Network, default_network, resolve_names
+from ..text import MAX_JSON_CHARS, MAX_LAYER_NAME, html, json_problem, strip_bom
 from .rows import wrap_row
 
 PRESETS = {"CIFAR-10 (3×32×32)": (3, 32, 32), "MNIST (1×28×28)": (1, 28, 28),
@@ -84,10 +86,12 @@ class Editor:
         for button, action in ((self.insert, self._insert), (self.remove, self._remove), (self.up, self._up),
                                (self.down, self._down), (self.reset, self._reset)):
             button.on_click(lambda _e, act=action: act())
-        self.json = pn.widgets.TextAreaInput(label="Architecture JSON", height=220, sizing_mode="stretch_width")
+        # Panel's default max_length (5,000) would cut an 80-layer JSON: accept what the parser accepts.
+        self.json = pn.widgets.TextAreaInput(label="Architecture JSON", height=220, sizing_mode="stretch_width",
+                                             max_length=MAX_JSON_CHARS)
         self.model_text = pn.widgets.TextAreaInput(
             label="What print(model) shows, or an nn.Sequential(...) expression", height=200,
-            sizing_mode="stretch_width",
+            sizing_mode="stretch_width", max_length=MAX_TEXT,
             placeholder="Sequential(\n  (0): Conv2d(3, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n  ...")
         self.model_input = pn.widgets.TextInput(label="Input size (C×H×W)", value="3x32x32", width=160)
         self.load_model = pn.widgets.Button(label="Load this model")
@@ -154,7 +158,8 @@ class Editor:
             return
         layer = self.network.layers[i - 1]
         raw = layer.to_json()
-        widgets: dict[str, Any] = {"name": pn.widgets.TextInput(label="name", value=names[i - 1], width=140)}
+        widgets: dict[str, Any] = {"name": pn.widgets.TextInput(label="name", value=names[i - 1], width=140,
+                                                                max_length=MAX_LAYER_NAME)}
         for f in fields(layer):
             if f.name == "name":
                 continue
@@ -302,14 +307,27 @@ class Editor:
         except ArchitectureError as exc:
             self.show_error(f"{exc}. The network on screen is unchanged.")
             return
+        except Exception as exc:   # noqa: BLE001 - the importer's bug must not stop the page
+            self.show_error(f"The model text could not be read ({exc.__class__.__name__}: {exc}). "
+                            "The network on screen is unchanged.")
+            return
         self._apply_new_network(network.to_json())
 
     def _submit_text(self, text: str) -> None:
+        """Parse the JSON box; size, depth and number length are checked before parsing."""
+        text = strip_bom(text or "")
+        problem = json_problem(text)
+        if problem:
+            self.show_error(f"{problem[0].upper()}{problem[1:]}. The network on screen is unchanged.")
+            return
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             self.show_error(f"The JSON is not valid: {exc.msg} at line {exc.lineno}, column {exc.colno}. "
                             "The network on screen is unchanged.")
+            return
+        except (ValueError, RecursionError) as exc:   # json_problem should have caught these
+            self.show_error(f"The JSON cannot be used ({exc}). The network on screen is unchanged.")
             return
         self.on_apply(data)
 
@@ -326,5 +344,4 @@ class Editor:
 
 
 def _escape(text: str) -> str:
-    from html import escape
-    return escape(text)
+    return html(text)

@@ -7,7 +7,8 @@ final output as softmax probabilities.
 from __future__ import annotations
 
 import math
-from typing import Any
+import sys
+from typing import Any, Callable
 
 import numpy as np
 import panel as pn
@@ -17,8 +18,9 @@ from bokeh.palettes import RdBu11, Viridis256
 from bokeh.plotting import figure
 
 from ..analysis import Analysis, LayerRecord, rf_box
-from ..features import FeatureMaps, compute
+from ..features import BUSY_SECONDS, FeatureMaps, compute, current_budget, forward_cost, skip_reason
 from ..samples import SAMPLES, to_rgba
+from ..text import html
 from .rows import wrap_row
 
 MAX_CHANNELS = 128
@@ -26,6 +28,35 @@ MAX_CHANNELS = 128
 # than a phone): let these columns shrink to the screen and scroll the grid instead
 FIT = {"min-width": "0px", "max-width": "100%"}
 GAP = 0.12   # space between channel tiles, in tile units
+BUSY_CSS = """
+.cnnx-spinner { display: inline-block; width: 12px; height: 12px; margin-right: 6px; vertical-align: -1px;
+  border: 2px solid #8c959f; border-top-color: transparent; border-radius: 50%;
+  animation: cnnx-spin 0.8s linear infinite; }
+@keyframes cnnx-spin { to { transform: rotate(360deg); } }
+@media (prefers-reduced-motion: reduce) { .cnnx-spinner { animation: none; } }
+"""
+
+
+def run_soon(callback: Callable[[], None]) -> bool:
+    """Run `callback` after the current changes reach the browser (so a busy message shows
+    first); False when there is no event loop to wait for (then the caller runs it now)."""
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:      # Panel server
+        doc.add_next_tick_callback(callback)
+        return True
+    if sys.platform == "emscripten":                              # Pyodide: let the worker post the patch
+        import asyncio
+        from panel.io.document import set_curdoc
+
+        def run() -> None:
+            if doc is None:
+                callback()
+                return
+            with set_curdoc(doc):
+                callback()
+        asyncio.get_event_loop().call_later(0.02, run)
+        return True
+    return False
 
 
 def grid_layout(channels: int) -> tuple[int, int]:
@@ -56,7 +87,8 @@ class FeatureView:
         self.sample = pn.widgets.Select(label="Sample image", options=list(SAMPLES), value="Red disc", width=200)
         self.filters = pn.widgets.RadioButtonGroup(options=["Classic edge detectors", "Random (seeded)"],
                                                    value="Classic edge detectors")
-        self.caption = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.caption = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[BUSY_CSS],
+                                    name="cnnx-feature-caption")
         self.input_src = ColumnDataSource({"image": [np.zeros((1, 1), np.uint32)], "dw": [1], "dh": [1]})
         self.rf_src = ColumnDataSource({"left": [], "right": [], "top": [], "bottom": []})
         self.input_fig = figure(width=220, height=220, tools="", toolbar_location=None, match_aspect=True,
@@ -84,6 +116,8 @@ class FeatureView:
         self.analysis: Analysis | None = None
         self.index: int | None = None
         self.maps: FeatureMaps | None = None
+        self.problem: str | None = None     # why no maps are shown (skipped, failed, computing)
+        self._generation = 0                # a newer network makes pending computations stale
         self._base = ""
         self.layout = pn.Column(
             pn.pane.HTML("<h2 style='font-size:18px;margin:8px 0 0'>Feature maps</h2><p class='cnnx-hint'>A real "
@@ -110,15 +144,53 @@ class FeatureView:
         self._draw_layer()
 
     def refresh(self) -> None:
+        """Recompute the maps, unless the network is over the budget; show a busy message
+        first when it will take more than BUSY_SECONDS. Never raises: a failure is shown."""
         if self.analysis is None:
             return
-        self.maps = compute(self.analysis, self.sample.value,
-                            classic_conv1=self.filters.value == "Classic edge detectors")
+        self._generation += 1
+        generation, analysis = self._generation, self.analysis
+        reason = skip_reason(analysis)
+        if reason:
+            self._clear(reason)
+            return
+        macs, _ = forward_cost(analysis)
+        seconds = macs / current_budget().rate
+        if seconds > BUSY_SECONDS:
+            self._clear(f"Computing the feature maps: {macs / 1e9:,.1f} GMACs, about {math.ceil(seconds)} s…",
+                        busy=True)
+            if run_soon(lambda: self._compute(generation)):
+                return
+        self._compute(generation)
+
+    def _compute(self, generation: int) -> None:
+        if generation != self._generation or self.analysis is None:
+            return   # a newer network (or sample) arrived meanwhile
+        try:
+            maps = compute(self.analysis, self.sample.value,
+                           classic_conv1=self.filters.value == "Classic edge detectors")
+        except Exception as exc:   # noqa: BLE001 - any failure is shown on the page, the rest stays
+            self._clear(f"Feature maps could not be computed for this network ({exc.__class__.__name__}: "
+                        f"{exc}). The diagram, card and table show the network.")
+            return
+        self.maps, self.problem = maps, None
         c, h, w = self.maps.image.shape
         self.input_src.data = {"image": [to_rgba(self.maps.image)], "dw": [w], "dh": [h]}
         self.input_fig.x_range = Range1d(0, w)
         self.input_fig.y_range = Range1d(0, h)
         self._draw_layer()
+
+    def _clear(self, message: str, *, busy: bool = False) -> None:
+        """No maps: empty every plot (never the previous network's) and say why."""
+        self.maps, self.problem = None, message
+        self.input_src.data = {"image": [np.zeros((1, 1), np.uint32)], "dw": [1], "dh": [1]}
+        self.rf_src.data = {"left": [], "right": [], "top": [], "bottom": []}
+        self.grid_src.data = {"image": [], "x": [], "y": [], "dw": [], "dh": [], "label": []}
+        self.bar_src.data = {"x": [], "top": [], "label": []}
+        self.bar_fig.visible = False
+        spinner = '<span class="cnnx-spinner" aria-hidden="true"></span>' if busy else ""
+        self.caption.object = self._base = (f'<p class="cnnx-feature-note" role="status">{spinner}'
+                                            f'{html(message)}</p>')
 
     # -- drawing ----------------------------------------------------------------------------------
     def _record(self) -> LayerRecord | None:
@@ -129,6 +201,8 @@ class FeatureView:
     def _draw_layer(self) -> None:
         self.rf_src.data = {"left": [], "right": [], "top": [], "bottom": []}
         record, maps = self._record(), self.maps
+        if maps is None and self.problem:
+            return   # the reason stays on screen
         if record is None or maps is None:
             self.caption.object = "<p>Select a layer to see its output for the sample image.</p>"
             self.grid_src.data = {"image": [], "x": [], "y": [], "dw": [], "dh": [], "label": []}
@@ -152,7 +226,7 @@ class FeatureView:
             data["y"].append((rows - 1 - c // cols) * (1 + GAP))
             data["dw"].append(1.0)
             data["dh"].append(1.0)
-            data["label"].append(f"{c}: {labels[c]}" if labels else f"channel {c}")
+            data["label"].append(f"{c}: {labels[c]}" if labels else f"channel {c}")   # tooltips escape text
         low, high = float(out[:channels].min()), float(out[:channels].max())
         if low < 0 < high:
             bound = max(-low, high)
@@ -168,7 +242,7 @@ class FeatureView:
         more = f" (first {channels} of {out.shape[0]} shown)" if channels < out.shape[0] else ""
         filters = (" The first layer uses labelled classic detectors: hover a tile for its name."
                    if labels else "")
-        self.caption.object = self._base = (f"<p><strong>{record.name}</strong>: {out.shape[0]} channel"
+        self.caption.object = self._base = (f"<p><strong>{html(record.name)}</strong>: {out.shape[0]} channel"
                                f"{'s' if out.shape[0] > 1 else ''} of {out.shape[1]}×{out.shape[2]}{more}, one "
                                f"colour scale from {low:.3g} to {high:.3g}.{filters}</p>")
 
@@ -182,7 +256,7 @@ class FeatureView:
         what = ("softmax probabilities of the logits. The weights are untrained, so these are near-uniform "
                 "guesses, not predictions" if final else f"{len(values)} values" +
                 (f" (first {n} shown)" if n < len(values) else ""))
-        self.caption.object = self._base = f"<p><strong>{record.name}</strong>: {what}.</p>"
+        self.caption.object = self._base = f"<p><strong>{html(record.name)}</strong>: {html(what)}.</p>"
 
     # -- receptive field ---------------------------------------------------------------------------
     def _on_tap(self, event: Any) -> None:
@@ -206,7 +280,7 @@ class FeatureView:
         clipped = (max(left, 0), min(right + 1, w), max(top, 0), min(bottom + 1, h))
         self.rf_src.data = {"left": [clipped[0]], "right": [clipped[1]], "top": [h - clipped[2]],
                             "bottom": [h - clipped[3]]}
-        self.caption.object = self._base + (f"<p>Pixel ({row}, {col}) of {record.name} sees input rows {top:g}…{bottom:g}, "
+        self.caption.object = self._base + (f"<p>Pixel ({row}, {col}) of {html(record.name)} sees input rows {top:g}…{bottom:g}, "
                                 f"columns {left:g}…{right:g} (receptive field {record.receptive_field[0]}×"
                                 f"{record.receptive_field[1]}, clipped to the image).</p>") if record.receptive_field else ""
         return box

@@ -4,7 +4,7 @@ Plain HTML computed from an Analysis, so both work in the static page too.
 """
 from __future__ import annotations
 
-from html import escape
+from ..text import html as escape  # the one escaping rule (explorer/text.py)
 
 from ..analysis import Analysis
 from .theme import COLOURS

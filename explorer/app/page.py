@@ -6,6 +6,7 @@ what was on screen.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import panel as pn
@@ -13,8 +14,11 @@ from bokeh.models import CustomJS, Div
 
 from ..analysis import Analysis, analyse
 from ..spec import ArchitectureError, Network, default_network, from_json
+from ..text import html
 from ..urlstate import decode_arch, encode_arch, parse_fragment
 from .views import Views
+
+log = logging.getLogger(__name__)
 
 TITLE = "CNN Architecture Explorer"
 
@@ -41,6 +45,10 @@ class Explorer:
             const params = new URLSearchParams(window.location.hash.replace(/^#/, ""));
             if (cb_obj.text) params.set("arch", cb_obj.text); else params.delete("arch");
             try { history.replaceState(null, "", "#" + params.toString()); } catch (e) {}"""))
+        # The reverse direction: on `hashchange` the page's JS (on_ready.js) writes the new
+        # fragment here when its arch= differs from the network shown; Python loads it. Works
+        # alike on the Panel server and in Pyodide, since both sync Bokeh properties back.
+        self.url_source = Div(name="cnnx-url-in", text="", visible=False)
         self.editor = None
         self.features = None
         self._updating = False
@@ -52,6 +60,7 @@ class Explorer:
             self.features = FeatureView()
             self.features.show_network(self.analysis)
             self.views.source.selected.on_change("indices", self._on_select)
+            self.url_source.on_change("text", lambda _a, _o, new: self.load_fragment(new or ""))
         self.layout = self._layout()
         if fragment:
             self.load_fragment(fragment)
@@ -59,15 +68,21 @@ class Explorer:
     def load_fragment(self, fragment: str) -> None:
         """Apply `#layer=…&arch=…&hide=…`. A corrupted arch keeps the current network and says so."""
         frag = parse_fragment(fragment)
-        if frag.arch and self.live:
+        if frag.arch and self.live and frag.arch != self.url_sink.text:
             try:
                 candidate = decode_arch(frag.arch)
                 analysis = analyse(candidate)
             except ArchitectureError as exc:
                 self.notice.object = self._notice_html(
-                    f"The network in the link could not be loaded: {exc}. Showing the default network instead.")
+                    f"The network in the link could not be loaded: {exc}. The network on screen is unchanged.")
+            except Exception as exc:   # noqa: BLE001 - a hostile link must never stop the page
+                log.exception("loading the network from the link failed")
+                self.notice.object = self._notice_html(
+                    f"The network in the link could not be loaded ({exc.__class__.__name__}: {exc}). "
+                    "The network on screen is unchanged.")
             else:
-                self._show(analysis)
+                if self._show(analysis):
+                    self.notice.object = ""
         index = self._index_of(frag.layer)
         if index is not None:
             self.views.source.selected.indices = [index]
@@ -103,16 +118,16 @@ class Explorer:
         self._parts = [header, v.figure, v.legend, v.nav, v.card, v.table, v.code, v.summary, editor, v.insights,
                        v.quiz_toggle, features, heading]
         return pn.Column(header, self.notice, v.summary, diagram, v.legend, v.nav, v.quiz_toggle, v.live, v.card,
-                         editor, features, heading, v.table, v.insights, v.code, self.url_sink, sizing_mode="stretch_width", max_width=1400,
+                         editor, features, heading, v.table, v.insights, v.code, self.url_sink, self.url_source,
+                         sizing_mode="stretch_width", max_width=1400,
                          styles={"margin": "0 auto", "padding": "0 8px", "min-width": "0px"})
 
     @staticmethod
     def _notice_html(message: str) -> str:
         if not message:
             return ""
-        from html import escape
         return (f'<div role="alert" style="border:1px solid #bf8700;background:#fff8c5;padding:8px 12px;'
-                f'border-radius:6px">{escape(message)}</div>')
+                f'border-radius:6px">{html(message)}</div>')
 
     # -- state --------------------------------------------------------------------------------
     @property
@@ -136,28 +151,67 @@ class Explorer:
             raise KeyError(name)
         self.views.source.selected.indices = [index]
 
-    def _on_select(self, _attr: str, _old: Any, new: list[int]) -> None:
+    def _on_select(self, _attr: str, old: Any, new: list[int]) -> None:
         if self._updating:   # _show() moves the selection itself and then updates editor and features
             return
         index = new[0] if new else None
+        n = len(self.analysis.records)
+        if index is not None and not 0 <= index < n:
+            # Selected in the browser on the previous network, arriving after the new one:
+            # put the selection Python made back (the browser follows), never a stale index.
+            self.views.source.selected.indices = [i for i in (old or []) if 0 <= i < n][:1]
+            return
         if self.editor is not None:
             self.editor.show(self.network, index)
         if self.features is not None:
             self.features.show_layer(index)
 
     def apply_json(self, data: dict[str, Any]) -> str | None:
-        """Validate and show a candidate network; return the error message, or None."""
+        """Validate and show a candidate network; return the error message, or None.
+
+        Any failure (not only an ArchitectureError) keeps the last valid network everywhere
+        and is explained on the page.
+        """
         try:
             network = from_json(data)
             analysis = analyse(network)
         except ArchitectureError as exc:
-            if self.editor is not None:
-                self.editor.show_error(str(exc))
-            return str(exc)
-        self._show(analysis)
+            return self._refuse(str(exc))
+        except Exception as exc:   # noqa: BLE001 - e.g. a RecursionError from a pathological dict
+            log.exception("validating a network failed")
+            return self._refuse(f"This network could not be checked ({exc.__class__.__name__}: {exc}). "
+                                "The network on screen is unchanged.")
+        if not self._show(analysis):
+            return self._refuse("This network could not be shown (the details are in the notice above). "
+                                "The network on screen is unchanged.")
         return None
 
-    def _show(self, analysis: Analysis) -> None:
+    def _refuse(self, message: str) -> str:
+        if self.editor is not None:
+            self.editor.show_error(message)
+        else:
+            self.notice.object = self._notice_html(message)
+        return message
+
+    def _show(self, analysis: Analysis) -> bool:
+        """Show `analysis` everywhere; on any failure put the previous network back everywhere,
+        say so in the notice and return False."""
+        previous = self.analysis
+        try:
+            self._draw(analysis)
+        except Exception as exc:   # noqa: BLE001 - the page must stay consistent whatever failed
+            log.exception("showing a network failed; restoring the previous one")
+            try:
+                self._draw(previous)
+            except Exception:   # noqa: BLE001 - the previous network was shown before: should not happen
+                log.exception("restoring the previous network failed")
+            self.notice.object = self._notice_html(
+                f"Showing the new network failed ({exc.__class__.__name__}: {exc}); the last valid network "
+                "is shown instead.")
+            return False
+        return True
+
+    def _draw(self, analysis: Analysis) -> None:
         keep = self.editor.index if self.editor is not None else self.selected
         self.analysis = analysis
         n = len(analysis.records)
@@ -172,7 +226,7 @@ class Explorer:
             self.editor.show_error(None)
             self.editor.show(analysis.network, selected)
         if self.features is not None:
-            self.features.show_network(analysis, selected)
+            self.features.show_network(analysis, selected)   # never raises: failures are shown there
 
 
 def create_app(network: Network | None = None, *, live: bool = True, fragment: str = "") -> pn.Column:

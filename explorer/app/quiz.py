@@ -1,7 +1,7 @@
 """Predict-then-reveal: a quiz card per layer, checked in the browser (no Python needed)."""
 from __future__ import annotations
 
-from html import escape
+from ..text import html as escape  # the one escaping rule (explorer/text.py)
 
 from ..analysis import LayerRecord, format_shape
 from .theme import icon

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from html import escape
+from ..text import html as escape  # the one escaping rule (explorer/text.py)
 from typing import Any
 
 from ..analysis import Analysis, LayerRecord, format_shape

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import math
-from html import escape
+from ..text import html as escape  # the one escaping rule (explorer/text.py)
 from importlib import resources
 
 from bokeh.models import (ColumnDataSource, CustomJS, Div, HoverTool, InlineStyleSheet, Range1d, SaveTool,
@@ -42,10 +42,10 @@ def code_html(analysis: Analysis) -> str:
     stem = class_name(analysis.network).lower()
     return (f'<details class="cnnx-full-code"><summary>PyTorch code for the whole network</summary>'
             f'<div class="cnnx-code"><pre><code>{escape(source)}</code></pre></div></details>'
-            f'<p><a download="{stem}.py" href="{_data_url(source, "text/x-python")}">Download .py</a> · '
-            f'<a download="{stem}.json" href="{_data_url(analysis.network.dumps(), "application/json")}">'
+            f'<p><a download="{escape(stem)}.py" href="{_data_url(source, "text/x-python")}">Download .py</a> · '
+            f'<a download="{escape(stem)}.json" href="{_data_url(analysis.network.dumps(), "application/json")}">'
             f'Download architecture JSON</a> · '
-            f'<a download="{stem}.svg" href="{_data_url(diagram_svg(diagram_model(analysis)), "image/svg+xml")}">'
+            f'<a download="{escape(stem)}.svg" href="{_data_url(diagram_svg(diagram_model(analysis)), "image/svg+xml")}">'
             f'Download diagram (SVG)</a></p>')
 
 

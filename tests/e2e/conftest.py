@@ -125,7 +125,8 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     port = free_port()
     url = f"http://127.0.0.1:{port}/explorer"
     log = tmp_path_factory.mktemp("server") / "serve.log"
-    proc = start_server([sys.executable, "-m", "explorer", "serve", "--port", str(port)], url, log)
+    # 120 s: with 2 cores shared by several test runs, the first session can take over a minute
+    proc = start_server([sys.executable, "-m", "explorer", "serve", "--port", str(port)], url, log, timeout=120)
     yield url
     stop_server(proc)
 

@@ -12,6 +12,8 @@ import math
 
 from hypothesis import strategies as st
 
+from explorer.text import unsafe_char
+
 SPATIAL_KINDS = ("conv2d", "conv2d", "conv2d", "batchnorm2d", "relu", "leaky_relu", "sigmoid", "tanh",
                  "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "dropout")
 DENSE_KINDS = ("linear", "linear", "linear", "relu", "leaky_relu", "sigmoid", "tanh", "dropout", "flatten")
@@ -136,8 +138,9 @@ def valid_architectures(draw, *, max_hw: int = 10, max_channels: int = 4, max_sp
 # ---------------------------------------------------------------------------------------
 # Field-valid (but not necessarily shape-valid) specs, for parse/serialise round trips
 
+# Control and bidirectional-formatting characters are refused in names (explorer.text).
 names = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40).map(str.strip).filter(
-    lambda s: s and s != "Input")
+    lambda s: s and s != "Input" and unsafe_char(s) is None)
 sizes = st.integers(1, 100_000)
 small_sizes = st.integers(1, 9)
 size_json = small_sizes | st.lists(small_sizes, min_size=2, max_size=2)

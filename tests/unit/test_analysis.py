@@ -8,7 +8,7 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from explorer.analysis import analyse, format_shape
+from explorer.analysis import MAX_TOTAL_ACTIVATION_BYTES, analyse, format_shape
 from explorer.codegen import class_name, module_source, pytorch_line
 from explorer.spec import (AdaptiveAvgPool2d, ArchitectureError, AvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten,
                            LeakyReLU, Linear, MaxPool2d, default_network, from_json)
@@ -289,9 +289,22 @@ def test_activation_limit_on_the_input() -> None:
     assert (info.value.index, info.value.layer_name) == (0, "Input")
 
 
-def test_activation_limit_is_inclusive() -> None:
-    ok = net_of({"type": "conv2d", "out_channels": 2**11, "kernel_size": 1}, c=1, h=2**10, w=2**10)  # exactly 2³¹
-    assert analyse(ok).records[1].output_shape == (2048, 1024, 1024)
+def test_total_activation_limit_is_inclusive() -> None:
+    # 2²⁸ float32 values in the input and as many out of the ReLU: exactly 2 GiB together.
+    ok = net_of({"type": "relu"}, c=1, h=2**14, w=2**14)
+    assert analyse(ok).total_activation_bytes == MAX_TOTAL_ACTIVATION_BYTES
+    with pytest.raises(ArchitectureError) as info:
+        analyse(net_of({"type": "relu"}, {"type": "relu"}, c=1, h=2**14, w=2**14))
+    assert (info.value.index, info.value.layer_name) == (2, "ReLU2")
+    assert "3.0 GiB" in str(info.value) and "2 GiB" in str(info.value)
+
+
+def test_an_input_of_eight_gib_is_refused_at_the_input() -> None:
+    # 1×46340×46340 has fewer than 2³¹ values but needs 8 GiB: refused before any array exists.
+    with pytest.raises(ArchitectureError) as info:
+        analyse(net_of({"type": "relu"}, c=1, h=46_340, w=46_340))
+    assert (info.value.index, info.value.layer_name) == (0, "Input")
+    assert "GiB" in str(info.value) and "smaller input" in str(info.value)
 
 
 def test_pooling_padding_half_kernel_is_allowed() -> None:
@@ -345,12 +358,12 @@ def test_class_name_is_a_valid_identifier(name, cls) -> None:
     compile(module_source(analyse(net)), "generated.py", "exec")
 
 
-@pytest.mark.parametrize("text", ['a"""b', "C:\\new\\x1", "ends\\", 'quote"', "tab\tname", "é ☃ 𝔁"])
+@pytest.mark.parametrize("text", ['a"""b', "C:\\new\\x1", "ends\\", 'quote"', "single'quote", "é ☃ 𝔁"])
 @pytest.mark.parametrize("where", ["network", "layer"])
 def test_module_source_compiles_whatever_the_names(text, where) -> None:
     data = {"name": text if where == "network" else "n", "input": {"channels": 1, "height": 2, "width": 2},
             "layers": [{"type": "relu", **({"name": text} if where == "layer" else {})}, {"type": "flatten"},
-                       {"type": "linear", "out_features": 2, "name": "new\nline" if where == "layer" else "Out"}]}
+                       {"type": "linear", "out_features": 2, "name": "new'line" if where == "layer" else "Out"}]}
     src = module_source(analyse(from_json(data)))
     tree = ast.parse(src)
     compile(tree, "generated.py", "exec")

@@ -249,9 +249,17 @@ BAD = [
     ("lone-surrogate-layer-name", '{"input": {"channels": 3, "height": 8, "width": 8}, '
                                   '"layers": [{"type": "relu", "name": "\\udc80"}]}', ["(layer 1)", "name must be"]),
     ("too-many-layers", small(*[{"type": "relu"}] * 1001), ["1001 layers"]),
-    ("non-utf8-file", b'{"name": "caf\xe9", "input": {}}', ["cannot read it", "UnicodeDecodeError"]),
+    ("non-utf8-file", b'{"name": "caf\xe9", "input": {}}', ["is not UTF-8 text", "save it as UTF-8"]),
     ("missing-file", "<missing>", ["no such file"]),
-    ("directory", "<directory>", ["cannot read it"]),
+    ("directory", "<directory>", ["folder.json: is a folder", "give the path of"]),
+    ("esc-in-layer-name", small({"type": "relu", "name": "red\u001b[31mX"}),
+     ["(layer 1)", "name contains U+001B (escape)", "remove it"]),
+    ("rlo-in-network-name", {**small({"type": "relu"}), "name": "abc\u202edef"},
+     ["network's \"name\" contains U+202E (right-to-left override)"]),
+    ("nul-in-layer-name", small({"type": "relu", "name": "a\u0000b"}), ["(layer 1)", "U+0000 (NUL)"]),
+    ("network-name-too-long", {**small({"type": "relu"}), "name": "n" * 81}, ["81 characters", "at most 80"]),
+    ("esc-in-unknown-field", small({"type": "relu", "x\u001b[2J": 1}), ["unknown field", "\\u001b"]),
+    ("json-over-200000-chars", " " * 200_001, ["200,001 characters", "200,000"]),
 ]
 
 
@@ -282,7 +290,7 @@ def test_bad_architecture_exits_2_in_process(tmp_path, capsys, command, content,
         assert needle in err, (needle, err)
 
 
-SUBPROCESS_CASES = ["malformed-json", "kernel-larger-than-input", "stated-in-features-mismatch", "non-utf8-file",
+SUBPROCESS_CASES = ["esc-in-layer-name", "esc-in-unknown-field", "malformed-json", "kernel-larger-than-input", "stated-in-features-mismatch", "non-utf8-file",
                     "missing-file", "deeply-nested-json", "lone-surrogate-name", "5000-digit-integer"]
 
 
@@ -303,3 +311,75 @@ def test_usage_errors_exit_2() -> None:
     assert result.returncode == 2 and "Traceback" not in result.stderr and "invalid choice" in result.stderr
     result = run()
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_no_escape_character_reaches_the_terminal(tmp_path) -> None:
+    """ESC in a name is refused, and any echo of it is written as \\u001b (never the byte)."""
+    for case in ("esc-in-layer-name", "esc-in-unknown-field"):
+        _, content, _ = next(c for c in BAD if c[0] == case)
+        (tmp_path / case).mkdir()
+        result = run("summary", _path_for(tmp_path / case, content))
+        assert result.returncode == 2
+        assert "\x1b" not in result.stderr + result.stdout
+
+
+def test_a_byte_order_mark_is_fine(tmp_path, capsys) -> None:
+    path = write(tmp_path, b"\xef\xbb\xbf" + json.dumps(DEFAULT_JSON).encode("utf-8"))
+    code, out, err = main(capsys, "summary", path, "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["total_params"] == 620_810
+
+
+def test_import_reads_a_file_with_a_byte_order_mark(tmp_path, capsys) -> None:
+    path = tmp_path / "model.txt"
+    path.write_bytes(b"\xef\xbb\xbfnn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU())")
+    code, out, err = main(capsys, "import", str(path), "--input", "3x8x8")
+    assert code == 0, err
+    assert json.loads(out)["layers"][0]["out_channels"] == 8
+
+
+@pytest.mark.parametrize("where", ["missing-file", "directory", "not-utf8"])
+def test_import_file_errors_exit_2_naming_the_path(tmp_path, capsys, where) -> None:
+    path = tmp_path / "model.txt"
+    if where == "directory":
+        path.mkdir()
+    elif where == "not-utf8":
+        path.write_bytes(b"Sequential(\xff)")
+    code, out, err = main(capsys, "import", str(path), "--input", "3x8x8")
+    assert code == 2 and out == ""
+    assert err.startswith(f"error: {path}: ") and err.count("\n") == 1, err
+
+
+def _export_target(tmp_path: Path, where: str) -> tuple[str, str]:
+    """(OUT argument, a phrase the one-line error must contain)."""
+    if where == "missing-folder":
+        return str(tmp_path / "no" / "such" / "page.html"), "does not exist; create it (mkdir -p"
+    if where == "onto-a-folder":
+        (tmp_path / "site").mkdir()
+        return str(tmp_path / "site"), "is a folder; give a file name"
+    if where == "folder-is-a-file":
+        (tmp_path / "file").write_text("x")
+        return str(tmp_path / "file" / "page.html"), "is a file, not a folder"
+    if os.geteuid() == 0:   # root writes into read-only folders; /proc refuses new files even to root
+        return "/proc/cnnx-explorer-test.html", "choose"
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    return str(locked / "page.html"), "permission denied"
+
+
+@pytest.mark.parametrize("where", ["missing-folder", "onto-a-folder", "folder-is-a-file", "unwritable"])
+def test_export_file_errors_exit_2_with_one_line(tmp_path, where) -> None:
+    out, phrase = _export_target(tmp_path, where)
+    result = run("export", out)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"error: {out}: "), result.stderr
+    assert phrase in result.stderr, result.stderr
+    assert result.stdout == ""
+
+
+def test_export_reads_the_architecture_before_writing(tmp_path, capsys) -> None:
+    code, _, err = main(capsys, "export", str(tmp_path / "page.html"), str(tmp_path / "missing.json"))
+    assert code == 2 and "missing.json: no such file" in err
+    assert not (tmp_path / "page.html").exists()

@@ -20,9 +20,32 @@ function layers() {
   }
   return null;
 }
+const MAX_FRAGMENT = 64000;   // as explorer/urlstate.py: a longer fragment is cut, never parsed whole
 function hashParams() {
-  return new URLSearchParams(window.location.hash.replace(/^#/, ""));
+  return new URLSearchParams(window.location.hash.replace(/^#/, "").slice(0, MAX_FRAGMENT));
 }
+// The one escaping rule for text this script writes as HTML (explorer/text.py does the same in Python).
+window.cnnxEsc = function (value) {
+  return String(value).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+                                                    "'": "&#x27;"})[c]);
+};
+const esc = window.cnnxEsc;
+function newestModel(name) {
+  const docs = Bokeh.documents;
+  for (let d = docs.length - 1; d >= 0; d--) {
+    const m = docs[d].get_model_by_name(name);
+    if (m != null) return m;
+  }
+  return null;
+}
+// A pasted link with another network (arch=) is handed to Python, when Python is live: it
+// writes the fragment into the hidden "cnnx-url-in" Div, which Python watches (page.py).
+window.cnnxSendArch = function () {
+  const arch = hashParams().get("arch");
+  const sink = newestModel("cnnx-url"), inbox = newestModel("cnnx-url-in");
+  if (!arch || sink == null || inbox == null || arch === sink.text) return;
+  inbox.text = window.location.hash.slice(0, MAX_FRAGMENT + 1);
+};
 window.cnnxSelect = function (el, i) {
   const src = layers();
   if (src != null) src.selected.indices = [i];
@@ -70,7 +93,7 @@ window.cnnxApplyHash = function () {
 };
 if (!window.cnnxHashListener) {
   window.cnnxHashListener = true;
-  window.addEventListener("hashchange", () => window.cnnxApplyHash());
+  window.addEventListener("hashchange", () => { window.cnnxApplyHash(); window.cnnxSendArch(); });
 }
 window.cnnxApplyHash();
 function parseInts(text) {
@@ -124,7 +147,7 @@ window.cnnxStep = function (el, delta) {
   for (let y = 0; y < PH; y++) for (let x = 0; x < PW; x++) {
     const pad = y < ph || y >= H + ph || x < pw || x >= W + pw;
     const on = hit.has(y + "," + x);
-    const text = pad ? (toy.kind === "max" ? "−∞" : "0") : String(toy.input[y - ph][x - pw]);
+    const text = esc(pad ? (toy.kind === "max" ? "−∞" : "0") : String(toy.input[y - ph][x - pw]));
     svg += `<rect x="${x * S}" y="${y * S}" width="${S}" height="${S}" fill="${on ? "#ffd33d" : pad ? "#f6f8fa" : "#fff"}" stroke="${pad ? "#afb8c1" : "#57606a"}" ${pad ? 'stroke-dasharray="3 2"' : ""}/>` +
            `<text x="${x * S + S / 2}" y="${y * S + 15}" font-size="11" text-anchor="middle" fill="${pad ? "#8c959f" : "#1f2328"}">${text}</text>`;
   }
@@ -133,7 +156,7 @@ window.cnnxStep = function (el, delta) {
     const on = y === r && x === c;
     const v = toy.output[y][x];
     svg += `<rect x="${ox + x * S * 1.4}" y="${y * S}" width="${S * 1.4}" height="${S}" fill="${on ? "#ffd33d" : "#ddf4ff"}" stroke="#57606a"/>` +
-           `<text x="${ox + x * S * 1.4 + S * 0.7}" y="${y * S + 15}" font-size="10" text-anchor="middle">${Number.isInteger(v) ? v : v.toFixed(2)}</text>`;
+           `<text x="${ox + x * S * 1.4 + S * 0.7}" y="${y * S + 15}" font-size="10" text-anchor="middle">${esc(Number.isInteger(v) ? v : Number(v).toFixed(2))}</text>`;
   }
   const width = ox + ow * S * 1.4 + 2, height = Math.max(PH, oh) * S + 2;
   box.querySelector(".cnnx-step-view").innerHTML =

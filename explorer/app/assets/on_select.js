@@ -2,7 +2,9 @@
 // button, keyboard, table row, URL fragment, Python). The selection is the single source of
 // truth: card, buttons, table row, live region and URL fragment all follow it here.
 const sel = source.selected.indices;
-const i = sel.length ? sel[0] : null;
+// A selection made on the previous network can arrive after a new network's data (the browser
+// and Python each moved it): an index past the end means nothing is selected.
+const i = sel.length && sel[0] >= 0 && sel[0] < source.data.name.length ? sel[0] : null;
 card.text = i === null ? empty_card : (window.cnnxQuiz ? source.data.quiz[i] : source.data.card[i]);
 function host(model) {
   const view = Bokeh.index.find_one(model);
