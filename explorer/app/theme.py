@@ -92,3 +92,20 @@ details summary { cursor: pointer; font-weight: 600; margin: 6px 0; }
 .cnnx-feedback { font-weight: 600; }
 @media (max-width: 600px) { .cnnx-table .wide { display: none; } #layer-details { padding: 10px; } }
 """
+
+# Number fields (Panel IntInput/FloatInput are Bokeh spinners): the arrow buttons have no
+# accessible name, take two Tab stops each and react to the mouse only. Hidden; the field keeps
+# ArrowUp/ArrowDown (PageUp/PageDown for ten steps), typing and the mouse wheel (docs/design.md).
+NUMBER_INPUT_CSS = """
+/* :host raises the specificity above Bokeh's own rule, an adopted (later) stylesheet */
+:host .bk-spin-wrapper > .bk-spin-btn { display: none; }
+:host .bk-spin-wrapper input { padding-right: var(--padding-horizontal, 12px); }
+"""
+
+# Bokeh's warning button is white on #f0ad4e (contrast 1.9:1); a darker amber keeps the
+# "careful" colour at WCAG AA contrast with white text (4.9:1, hover 7.1:1).
+WARNING_BUTTON_CSS = """
+.bk-btn.bk-btn-warning { background-color: #9a6700; border-color: #7d4e00; color: #ffffff; }
+.bk-btn.bk-btn-warning:hover, .bk-btn.bk-btn-warning:active, .bk-btn.bk-btn-warning.bk-active {
+    background-color: #7d4e00; border-color: #633d00; }
+"""
