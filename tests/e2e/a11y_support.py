@@ -1,0 +1,82 @@
+"""axe-core checks shared by tests/e2e/test_e2e_axe.py and tests/site/test_site_axe.py.
+
+The goal (issue 9, item 6; docs/design.md): no violation of the WCAG 2.0/2.1 A and AA rules
+on any delivery, in the states a user reaches: a layer selected, every `<details>` open,
+quiz mode on and off, the editor and the feature maps shown. axe-core comes from the
+`axe-playwright-python` package (bundled `axe.min.js`, injected into the page; no CDN) and
+walks open shadow roots, where Bokeh and Panel render every model.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+
+# Every <details> in the document and in every (nested) open shadow root.
+OPEN_ALL_DETAILS_JS = """() => {
+  let n = 0;
+  const walk = (root) => {
+    for (const d of root.querySelectorAll('details')) { d.open = true; n++; }
+    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) walk(el.shadowRoot);
+  };
+  walk(document);
+  return n;
+}"""
+
+_AXE = Axe()
+
+
+def open_all_details(page: Page) -> int:
+    """Open every <details> element, shadow roots included; returns how many there are."""
+    return page.evaluate(OPEN_ALL_DETAILS_JS)
+
+
+def axe_violations(page: Page, tags: tuple[str, ...] = WCAG_TAGS) -> list[dict[str, Any]]:
+    """axe-core's violations of the rules tagged `tags` on the page as it is now."""
+    results = _AXE.run(page, options={"runOnly": {"type": "tag", "values": list(tags)},
+                                      "resultTypes": ["violations"]})
+    return results.response["violations"]
+
+
+def _target(node: dict[str, Any]) -> str:
+    """axe's target: a selector, or a list of selectors, one per shadow root on the way."""
+    parts = node.get("target") or []
+    return " >> ".join(" >> ".join(p) if isinstance(p, list) else str(p) for p in parts)
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    """One block per violation: id, impact, rule summary, then each node's target and fix."""
+    lines = []
+    for v in violations:
+        lines.append(f"{v['id']} ({v.get('impact')}): {v.get('help')} [{len(v['nodes'])} node(s)]")
+        for node in v["nodes"]:
+            summary = " / ".join(s.strip() for s in (node.get("failureSummary") or "").splitlines() if s.strip())
+            lines.append(f"    at {_target(node)}")
+            lines.append(f"       {node.get('html', '')[:200]}")
+            lines.append(f"       {summary[:400]}")
+    return "\n".join(lines)
+
+
+def assert_no_violations(page: Page, where: str) -> None:
+    """Fail with every violation listed (and printed) when axe finds any."""
+    violations = axe_violations(page)
+    if violations:
+        report = describe(violations)
+        print(f"\naxe-core violations ({where}):\n{report}")
+        raise AssertionError(f"{len(violations)} axe-core rule(s) violated ({where}):\n{report}")
+
+
+def quiz_button(page: Page):
+    return page.get_by_role("button", name="Quiz mode", exact=True)
+
+
+def set_quiz(page: Page, on: bool) -> None:
+    """Switch quiz mode on or off with its toggle button and wait until the page says so."""
+    button = quiz_button(page)
+    want = "true" if on else "false"
+    if button.get_attribute("aria-pressed") != want:
+        button.click()
+    expect(button).to_have_attribute("aria-pressed", want)

@@ -1,0 +1,130 @@
+"""Accessibility: 0 axe-core violations (WCAG 2.0/2.1 A and AA) on the static export and the
+desktop server, in the states a user reaches (issue 9, item 6; docs/design.md).
+
+Each check selects a layer, opens every `<details>`, and runs with quiz mode off and on; on
+the server the editor (every kind of form field, both collapsible cards, an error message)
+and the feature maps are on screen. A canary shows that the scan reaches into the shadow
+roots where Bokeh renders everything, so a pass means something. The last test checks that
+the editor stays usable by keyboard without the spinner arrows that were hidden for axe.
+"""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from a11y_support import assert_no_violations, axe_violations, describe, open_all_details, set_quiz
+from e2e_support import card, expected_total, layer_button, total_cell, wait_ready
+from explorer.spec import default_network, from_json
+
+pytestmark = pytest.mark.e2e
+
+EDITOR_CARDS = {"Bring your own PyTorch model": "What print(model) shows, or an nn.Sequential(...) expression",
+                "Architecture as JSON": "Architecture JSON"}
+
+
+def select(page: Page, name: str, *, live: bool) -> None:
+    """Select a layer with its button; on a live page wait for the server-built form too."""
+    layer_button(page, name).click()
+    expect(card(page).locator("h2")).to_have_text(name)
+    if live:
+        expect(page.get_by_role("heading", name=f"{name} (", exact=False)).to_be_visible()
+
+
+def expand_editor_cards(page: Page) -> None:
+    for title, field in EDITOR_CARDS.items():
+        if not page.get_by_label(field, exact=True).is_visible():
+            page.get_by_role("button", name=title).click()
+        expect(page.get_by_label(field, exact=True)).to_be_visible()
+
+
+def check_quiz_off_and_on(page: Page, where: str) -> None:
+    for on in (False, True):
+        set_quiz(page, on)
+        if on:
+            expect(card(page)).to_contain_text("predict, then check")
+        else:
+            expect(card(page)).not_to_contain_text("predict, then check")
+        assert open_all_details(page) >= 2          # the budget and conventions sections at least
+        assert_no_violations(page, f"{where}, quiz {'on' if on else 'off'}")
+
+
+def test_axe_reaches_into_bokeh_shadow_roots(page: Page, static_url: str) -> None:
+    """Canary: a nameless button put inside the details card (a Bokeh Div's shadow root) is
+    reported, with a target that goes through the shadow root."""
+    page.goto(static_url + "#layer=Conv2")
+    wait_ready(page)
+    expect(card(page).locator("h2")).to_have_text("Conv2")
+    card(page).evaluate("el => el.appendChild(Object.assign(document.createElement('button'), "
+                        "{id: 'cnnx-canary', type: 'button'}))")
+    found = [v for v in axe_violations(page) if v["id"] == "button-name"]
+    assert found, "axe did not see the nameless button inside the card's shadow root"
+    assert "#cnnx-canary" in describe(found)
+    targets = [n["target"] for v in found for n in v["nodes"] if "cnnx-canary" in n["html"]]
+    assert targets and isinstance(targets[0][0], list) and len(targets[0][0]) > 1, \
+        f"the canary's target does not go through a shadow root: {targets}"
+
+
+def test_static_export_has_no_axe_violations(page: Page, static_url: str) -> None:
+    page.goto(static_url + "#layer=Conv2")
+    wait_ready(page)
+    expect(card(page).locator("h2")).to_have_text("Conv2")
+    check_quiz_off_and_on(page, "static export, Conv2 selected")
+
+
+def test_desktop_server_has_no_axe_violations(page: Page, server_url: str) -> None:
+    page.goto(server_url)
+    wait_ready(page)
+    select(page, "Conv2", live=True)
+    expect(page.get_by_text("Conv2: 64 channels of 16×16")).to_be_visible()   # the feature maps
+    expand_editor_cards(page)
+    check_quiz_off_and_on(page, "desktop server, Conv2 selected, editor and feature maps shown")
+
+
+def test_every_kind_of_editor_field_and_the_error_message_pass_axe(page: Page, server_url: str) -> None:
+    """Int fields (Input), float and bool fields (BN1), a bool on a linear layer (FC1), size
+    text fields (Pool1), and the error shown for an invalid value."""
+    page.goto(server_url)
+    wait_ready(page)
+    found = []
+    for name in ("Input", "BN1", "FC1", "Pool1"):
+        select(page, name, live=name != "Input")
+        if name == "Input":
+            expect(page.get_by_label("channels", exact=True)).to_be_visible()
+        found += [(name, v) for v in axe_violations(page)]
+    select(page, "Conv1", live=True)
+    field = page.get_by_label("out_channels", exact=True)
+    field.fill("0")
+    field.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("out_channels")
+    found += [("Conv1 with an error", v) for v in axe_violations(page)]
+    assert not found, "\n".join(f"[{where}] {describe([v])}" for where, v in found)
+
+
+def test_editor_fields_work_by_keyboard(page: Page, server_url: str) -> None:
+    """Number fields step with the arrow keys and have no extra (hidden) tab stops; the bias
+    field toggles with Space; each change recomputes the network."""
+    page.goto(server_url)
+    wait_ready(page)
+    select(page, "Conv1", live=True)
+    expect(page.locator(".bk-spin-btn:visible")).to_have_count(0)
+    field = page.get_by_label("out_channels", exact=True)
+    field.focus()
+    page.keyboard.press("ArrowDown")
+    expect(field).to_have_value("31")
+    data = default_network().to_json()
+    conv1 = next(layer for layer in data["layers"] if layer.get("name") == "Conv1")
+    conv1["out_channels"] = 31
+    expect(total_cell(page)).to_contain_text(expected_total(from_json(data)))
+    page.keyboard.press("Tab")                       # straight on to the next field
+    expect(page.get_by_label("kernel_size", exact=True)).to_be_focused()
+
+    bias = page.get_by_role("checkbox", name="bias")
+    expect(bias).to_be_checked()
+    with_bias = expected_total(from_json(data))
+    bias.focus()
+    page.keyboard.press("Space")
+    expect(bias).not_to_be_checked()
+    conv1["bias"] = False
+    without_bias = expected_total(from_json(data))
+    assert without_bias != with_bias
+    expect(total_cell(page)).to_contain_text(without_bias)
