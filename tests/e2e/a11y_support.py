@@ -13,6 +13,8 @@ from typing import Any
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from e2e_support import card, layer_button
+
 WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
 
 # Every <details> in the document and in every (nested) open shadow root.
@@ -80,3 +82,35 @@ def set_quiz(page: Page, on: bool) -> None:
     if button.get_attribute("aria-pressed") != want:
         button.click()
     expect(button).to_have_attribute("aria-pressed", want)
+
+
+EDITOR_CARDS = {"Bring your own PyTorch model": "What print(model) shows, or an nn.Sequential(...) expression",
+                "Architecture as JSON": "Architecture JSON"}
+
+
+def select(page: Page, name: str, *, live: bool) -> None:
+    """Select a layer with its button; on a live page wait for the server-built form too."""
+    layer_button(page, name).click()
+    expect(card(page).locator("h2")).to_have_text(name)
+    if live:
+        expect(page.get_by_role("heading", name=f"{name} (", exact=False)).to_be_visible()
+
+
+def expand_editor_cards(page: Page) -> None:
+    """Open the editor's collapsible cards (model import, JSON) so their fields are scanned."""
+    for title, field in EDITOR_CARDS.items():
+        if not page.get_by_label(field, exact=True).is_visible():
+            page.get_by_role("button", name=title).click()
+        expect(page.get_by_label(field, exact=True)).to_be_visible()
+
+
+def check_quiz_off_and_on(page: Page, where: str) -> None:
+    """axe with quiz mode off, then on; every <details> opened before each scan."""
+    for on in (False, True):
+        set_quiz(page, on)
+        if on:
+            expect(card(page)).to_contain_text("predict, then check")
+        else:
+            expect(card(page)).not_to_contain_text("predict, then check")
+        assert open_all_details(page) >= 2          # the budget and conventions sections at least
+        assert_no_violations(page, f"{where}, quiz {'on' if on else 'off'}")

@@ -12,41 +12,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from a11y_support import assert_no_violations, axe_violations, describe, open_all_details, set_quiz
-from e2e_support import card, expected_total, layer_button, total_cell, wait_ready
+from a11y_support import axe_violations, check_quiz_off_and_on, describe, expand_editor_cards, select
+from e2e_support import card, expected_total, total_cell, wait_ready
 from explorer.spec import default_network, from_json
 
 pytestmark = pytest.mark.e2e
-
-EDITOR_CARDS = {"Bring your own PyTorch model": "What print(model) shows, or an nn.Sequential(...) expression",
-                "Architecture as JSON": "Architecture JSON"}
-
-
-def select(page: Page, name: str, *, live: bool) -> None:
-    """Select a layer with its button; on a live page wait for the server-built form too."""
-    layer_button(page, name).click()
-    expect(card(page).locator("h2")).to_have_text(name)
-    if live:
-        expect(page.get_by_role("heading", name=f"{name} (", exact=False)).to_be_visible()
-
-
-def expand_editor_cards(page: Page) -> None:
-    for title, field in EDITOR_CARDS.items():
-        if not page.get_by_label(field, exact=True).is_visible():
-            page.get_by_role("button", name=title).click()
-        expect(page.get_by_label(field, exact=True)).to_be_visible()
-
-
-def check_quiz_off_and_on(page: Page, where: str) -> None:
-    for on in (False, True):
-        set_quiz(page, on)
-        if on:
-            expect(card(page)).to_contain_text("predict, then check")
-        else:
-            expect(card(page)).not_to_contain_text("predict, then check")
-        assert open_all_details(page) >= 2          # the budget and conventions sections at least
-        assert_no_violations(page, f"{where}, quiz {'on' if on else 'off'}")
-
 
 def test_axe_reaches_into_bokeh_shadow_roots(page: Page, static_url: str) -> None:
     """Canary: a nameless button put inside the details card (a Bokeh Div's shadow root) is
