@@ -159,7 +159,7 @@ class Editor:
             value = raw.get(f.name, None if f.default is MISSING else f.default)
             if kind == "bool":
                 # a one-option group: Bokeh's lone Checkbox has no <label>, so no accessible name
-                widgets[f.name] = pn.widgets.CheckBoxGroup(name=f.name, options=[f.name],
+                widgets[f.name] = pn.widgets.CheckBoxGroup(label=f.name, options=[f.name],
                                                            value=[f.name] if value else [])
             elif kind == "number":
                 widgets[f.name] = pn.widgets.FloatInput(label=f.name, value=float(value), width=120,
