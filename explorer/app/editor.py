@@ -105,7 +105,7 @@ class Editor:
             self.error, self.form, structure, networks,
             pn.Card(self.model_text, wrap_row(self.model_input, self.load_model),
                     title="Bring your own PyTorch model", collapsed=True, sizing_mode="stretch_width"),
-            pn.Card(self.json, pn.Row(self.apply_json, self.upload), title="Architecture as JSON",
+            pn.Card(self.json, wrap_row(self.apply_json, self.upload), title="Architecture as JSON",
                     collapsed=True, sizing_mode="stretch_width"),
             sizing_mode="stretch_width", name="cnnx-part-editor", css_classes=["cnnx-part-editor"])
 

@@ -1,6 +1,8 @@
 """Colours, legend labels, icons and CSS shared by the views (no Panel imports)."""
 from __future__ import annotations
 
+from html import escape
+
 # Colour-blind-safe palette (Okabe–Ito based), one colour per diagram category.
 COLOURS = {
     "input": "#8c8c8c",
@@ -38,6 +40,13 @@ ICONS = {
 }
 
 
+def scroll_box(label: str, extra_class: str = "") -> str:
+    """Opening tag of a box that scrolls sideways on a narrow screen. Focusable and named, so
+    keyboard users can scroll it too (WCAG 2.1.1; axe rule scrollable-region-focusable)."""
+    classes = f"{extra_class} cnnx-scroll".strip()
+    return f'<div class="{classes}" tabindex="0" role="region" aria-label="{escape(label)}">'
+
+
 def icon(category: str) -> str:
     return (f'<svg class="cnnx-icon" viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" '
             f'fill="none" stroke="{COLOURS[category]}" stroke-width="2">{ICONS[category]}</svg>')
@@ -52,7 +61,7 @@ CSS = """
                    border: 1px solid var(--cnnx-border); background: var(--cnnx-bg); color: var(--cnnx-fg);
                    border-left: 5px solid var(--c); min-height: 32px; }
 .cnnx-nav button[aria-pressed="true"] { background: var(--cnnx-fg); color: #fff; }
-.cnnx-nav button:focus-visible, .cnnx-copy:focus-visible, .cnnx-table tr:focus-visible {
+.cnnx-nav button:focus-visible, .cnnx-copy:focus-visible, .cnnx-table tr:focus-visible, .cnnx-scroll:focus-visible {
     outline: 3px solid var(--cnnx-accent); outline-offset: 2px; }
 .cnnx-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 13px; color: var(--cnnx-muted);
                list-style: none; margin: 0; padding: 0; }
@@ -80,6 +89,9 @@ CSS = """
 .cnnx-table tr.cnnx-selected { background: #ddf4ff; }
 .cnnx-table tfoot td { font-weight: 600; }
 .cnnx-scroll { overflow-x: auto; }
+/* Bokeh's Div content box is an inline-block as wide as its widest line: cap it so wide tables
+   and the step-through drawing scroll in their .cnnx-scroll box (no page overflow on a phone) */
+.bk-clearfix { max-width: 100%; }
 .cnnx-hint { color: var(--cnnx-muted); }
 .cnnx-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .cnnx-bar { display: inline-block; height: 10px; min-width: 1px; border-radius: 2px; vertical-align: middle;
