@@ -104,13 +104,21 @@ def expand_editor_cards(page: Page) -> None:
         expect(page.get_by_label(field, exact=True)).to_be_visible()
 
 
-def check_quiz_off_and_on(page: Page, where: str) -> None:
-    """axe with quiz mode off, then on; every <details> opened before each scan."""
+PAGE_WIDTH_JS = "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+
+
+def check_quiz_off_and_on(page: Page, where: str, *, fits_width: bool = False) -> None:
+    """axe with quiz mode off, then on; every <details> opened before each scan. With
+    `fits_width`, the page must not scroll sideways either (WCAG 1.4.10 reflow)."""
     for on in (False, True):
+        state = f"{where}, quiz {'on' if on else 'off'}"
         set_quiz(page, on)
         if on:
             expect(card(page)).to_contain_text("predict, then check")
         else:
             expect(card(page)).not_to_contain_text("predict, then check")
         assert open_all_details(page) >= 2          # the budget and conventions sections at least
-        assert_no_violations(page, f"{where}, quiz {'on' if on else 'off'}")
+        if fits_width:
+            width, client = page.evaluate(PAGE_WIDTH_JS)
+            assert width <= client, f"{state}: the page is {width} px wide on a {client} px screen"
+        assert_no_violations(page, state)

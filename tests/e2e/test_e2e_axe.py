@@ -50,6 +50,24 @@ def test_desktop_server_has_no_axe_violations(page: Page, server_url: str) -> No
     check_quiz_off_and_on(page, "desktop server, Conv2 selected, editor and feature maps shown")
 
 
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.mark.parametrize("delivery", ["static_url", "server_url"])
+def test_a_phone_with_every_section_open(new_page, request: pytest.FixtureRequest, delivery: str) -> None:
+    """360 px: no violation (a table that scrolls sideways must be reachable by keyboard) and
+    no sideways scrolling of the page, with every section open."""
+    url = request.getfixturevalue(delivery)
+    live = delivery == "server_url"
+    page = new_page(**PHONE)
+    page.goto(url if live else url + "#layer=Conv2")
+    wait_ready(page)
+    select(page, "Conv2", live=live)
+    if live:
+        expand_editor_cards(page)
+    check_quiz_off_and_on(page, f"{delivery} at 360 px, Conv2 selected", fits_width=True)
+
+
 def test_every_kind_of_editor_field_and_the_error_message_pass_axe(page: Page, server_url: str) -> None:
     """Int fields (Input), float and bool fields (BN1), a bool on a linear layer (FC1), size
     text fields (Pool1), and the error shown for an invalid value."""
