@@ -71,6 +71,18 @@ def assert_no_violations(page: Page, where: str) -> None:
         raise AssertionError(f"{len(violations)} axe-core rule(s) violated ({where}):\n{report}")
 
 
+def contrast(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb (or #rgb) colours, from 1 to 21."""
+    def luminance(colour: str) -> float:
+        hex_ = colour.lstrip("#")
+        hex_ = "".join(c * 2 for c in hex_) if len(hex_) == 3 else hex_
+        channels = [int(hex_[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
 def quiz_button(page: Page):
     return page.get_by_role("button", name="Quiz mode", exact=True)
 

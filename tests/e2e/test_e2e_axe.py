@@ -12,8 +12,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from a11y_support import axe_violations, check_quiz_off_and_on, describe, expand_editor_cards, select
+from a11y_support import axe_violations, check_quiz_off_and_on, contrast, describe, expand_editor_cards, select
 from e2e_support import card, expected_total, total_cell, wait_ready
+
+# Each number of the step-through drawing with the fill of the cell under it (the <rect>
+# drawn just before it); SVG text is beyond axe's colour-contrast rule.
+STEP_TEXT_JS = """(el) => Array.from(el.querySelectorAll('.cnnx-step-view svg text')).map(t => [
+    t.getAttribute('fill') || '#000000', t.previousElementSibling.getAttribute('fill'), t.textContent])"""
 from explorer.spec import default_network, from_json
 
 pytestmark = pytest.mark.e2e
@@ -39,6 +44,21 @@ def test_static_export_has_no_axe_violations(page: Page, static_url: str) -> Non
     wait_ready(page)
     expect(card(page).locator("h2")).to_have_text("Conv2")
     check_quiz_off_and_on(page, "static export, Conv2 selected")
+
+
+def test_step_through_numbers_have_aa_contrast(page: Page, static_url: str) -> None:
+    """Padding cells, highlighted window and output cells, over the first steps of Conv1."""
+    page.goto(static_url + "#layer=Conv1")
+    wait_ready(page)
+    card(page).locator("summary", has_text="Step through").click()
+    seen = []
+    for _ in range(3):
+        expect(card(page).locator(".cnnx-step-view svg")).to_be_visible()
+        seen += card(page).evaluate(STEP_TEXT_JS)
+        page.get_by_role("button", name="Next step").click()
+    assert {bg for _, bg, _ in seen} >= {"#ffd33d", "#f6f8fa", "#fff"}, "highlight, padding and input cells drawn"
+    low = sorted({(round(contrast(fg, bg), 2), fg, bg) for fg, bg, _ in seen})[:3]
+    assert low[0][0] >= 4.5, f"lowest text contrasts in the step-through drawing: {low}"
 
 
 def test_desktop_server_has_no_axe_violations(page: Page, server_url: str) -> None:
