@@ -90,9 +90,10 @@ def test_a_phone_with_every_section_open(new_page, request: pytest.FixtureReques
 
 def test_every_kind_of_editor_field_and_the_error_message_pass_axe(page: Page, server_url: str) -> None:
     """Int fields (Input), float and bool fields (BN1), a bool on a linear layer (FC1), size
-    text fields (Pool1), and the error shown for an invalid value."""
-    page.goto(server_url)
+    text fields (Pool1), the notice for a broken link and the error for an invalid value."""
+    page.goto(server_url + "#arch=!!!")
     wait_ready(page)
+    expect(page.get_by_role("alert").filter(has_text="could not be loaded")).to_be_visible()
     found = []
     for name in ("Input", "BN1", "FC1", "Pool1"):
         select(page, name, live=name != "Input")
@@ -103,7 +104,7 @@ def test_every_kind_of_editor_field_and_the_error_message_pass_axe(page: Page, s
     field = page.get_by_label("out_channels", exact=True)
     field.fill("0")
     field.press("Enter")
-    expect(page.get_by_role("alert")).to_contain_text("out_channels")
+    expect(page.get_by_role("alert").filter(has_text="out_channels")).to_be_visible()
     found += [("Conv1 with an error", v) for v in axe_violations(page)]
     assert not found, "\n".join(f"[{where}] {describe([v])}" for where, v in found)
 
