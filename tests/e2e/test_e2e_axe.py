@@ -4,8 +4,9 @@ desktop server, in the states a user reaches (issue 9, item 6; docs/design.md).
 Each check selects a layer, opens every `<details>`, and runs with quiz mode off and on; on
 the server the editor (every kind of form field, both collapsible cards, an error message)
 and the feature maps are on screen. A canary shows that the scan reaches into the shadow
-roots where Bokeh renders everything, so a pass means something. The last test checks that
-the editor stays usable by keyboard without the spinner arrows that were hidden for axe.
+roots where Bokeh renders everything, so a pass means something. Also: the same checks at
+360 px (no sideways page scrolling), the contrast of the step-through drawing's SVG numbers
+(beyond axe), and the editor by keyboard without the spinner arrows that were hidden for axe.
 """
 from __future__ import annotations
 
@@ -14,14 +15,15 @@ from playwright.sync_api import Page, expect
 
 from a11y_support import axe_violations, check_quiz_off_and_on, contrast, describe, expand_editor_cards, select
 from e2e_support import card, expected_total, total_cell, wait_ready
+from explorer.spec import default_network, from_json
+
+pytestmark = pytest.mark.e2e
 
 # Each number of the step-through drawing with the fill of the cell under it (the <rect>
 # drawn just before it); SVG text is beyond axe's colour-contrast rule.
 STEP_TEXT_JS = """(el) => Array.from(el.querySelectorAll('.cnnx-step-view svg text')).map(t => [
     t.getAttribute('fill') || '#000000', t.previousElementSibling.getAttribute('fill'), t.textContent])"""
-from explorer.spec import default_network, from_json
 
-pytestmark = pytest.mark.e2e
 
 def test_axe_reaches_into_bokeh_shadow_roots(page: Page, static_url: str) -> None:
     """Canary: a nameless button put inside the details card (a Bokeh Div's shadow root) is
