@@ -20,6 +20,7 @@ from ..importer import MAX_TEXT
 from ..spec import LAYER_TYPES, ArchitectureError, Network, default_network, resolve_names
 from ..text import MAX_JSON_CHARS, MAX_LAYER_NAME, html, json_problem, strip_bom
 from .rows import wrap_row
+from .theme import NUMBER_INPUT_CSS, WARNING_BUTTON_CSS
 
 PRESETS = {"CIFAR-10 (3×32×32)": (3, 32, 32), "MNIST (1×28×28)": (1, 28, 28),
            "ImageNet (3×224×224)": (3, 224, 224)}
@@ -78,7 +79,7 @@ class Editor:
         self.remove = pn.widgets.Button(label="Remove selected")
         self.up = pn.widgets.Button(label="Move up")
         self.down = pn.widgets.Button(label="Move down")
-        self.reset = pn.widgets.Button(label="Reset to default", color="warning")
+        self.reset = pn.widgets.Button(label="Reset to default", color="warning", stylesheets=[WARNING_BUTTON_CSS])
         self.network_preset = pn.widgets.Select(label="Preset network", options=["—", *PRESET_NETWORKS], value="—")
         self.network_preset.param.watch(self._on_network_preset, "value")
         self.exercise = pn.widgets.Button(label="New exercise (random sizes)")
@@ -105,11 +106,12 @@ class Editor:
         self.layout = pn.Column(
             pn.pane.HTML("<h2>Edit the network</h2><p>Select a layer (diagram or buttons), change its settings "
                          "and everything recomputes. Invalid settings are explained here and the last valid "
-                         "network stays on screen.</p>", sizing_mode="stretch_width"),
+                         "network stays on screen. In a number field, the arrow keys step the value (Page Up/Down: "
+                         "ten steps).</p>", sizing_mode="stretch_width"),
             self.error, self.form, structure, networks,
             pn.Card(self.model_text, wrap_row(self.model_input, self.load_model),
                     title="Bring your own PyTorch model", collapsed=True, sizing_mode="stretch_width"),
-            pn.Card(self.json, pn.Row(self.apply_json, self.upload), title="Architecture as JSON",
+            pn.Card(self.json, wrap_row(self.apply_json, self.upload), title="Architecture as JSON",
                     collapsed=True, sizing_mode="stretch_width"),
             sizing_mode="stretch_width", name="cnnx-part-editor", css_classes=["cnnx-part-editor"])
 
@@ -166,9 +168,12 @@ class Editor:
             kind = f.metadata.get("kind")
             value = raw.get(f.name, None if f.default is MISSING else f.default)
             if kind == "bool":
-                widgets[f.name] = pn.widgets.Checkbox(label=f.name, value=bool(value))
+                # a one-option group: Bokeh's lone Checkbox has no <label>, so no accessible name
+                widgets[f.name] = pn.widgets.CheckBoxGroup(label=f.name, options=[f.name],
+                                                           value=[f.name] if value else [])
             elif kind == "number":
-                widgets[f.name] = pn.widgets.FloatInput(label=f.name, value=float(value), width=120)
+                widgets[f.name] = pn.widgets.FloatInput(label=f.name, value=float(value), width=120,
+                                                        stylesheets=[NUMBER_INPUT_CSS])
             elif kind == "count":
                 widgets[f.name] = self._int_widget(f.name, value)
             else:
@@ -183,7 +188,8 @@ class Editor:
     @staticmethod
     def _int_widget(name: str, value: Any) -> pn.widgets.IntInput:
         placeholder = "inferred" if name in ("in_channels", "in_features", "num_features") else ""
-        return pn.widgets.IntInput(label=name, value=value, width=120, placeholder=placeholder)
+        return pn.widgets.IntInput(label=name, value=value, width=120, placeholder=placeholder,
+                                   stylesheets=[NUMBER_INPUT_CSS])
 
     # -- edits --------------------------------------------------------------------------------
     def _layers(self) -> list[dict[str, Any]]:
@@ -210,6 +216,8 @@ class Editor:
                 continue
             if isinstance(w, pn.widgets.TextInput):
                 value = parse_size(value)
+            elif isinstance(w, pn.widgets.CheckBoxGroup):
+                value = key in value
             if value is None:
                 continue
             raw[key] = value

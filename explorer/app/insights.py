@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..text import html as escape  # the one escaping rule (explorer/text.py)
 
 from ..analysis import Analysis
-from .theme import COLOURS
+from .theme import COLOURS, scroll_box
 from .viewmodel import human
 
 
@@ -38,7 +38,7 @@ def budget_html(analysis: Analysis) -> str:
     lead = (f"{escape(top.name)} holds {p_share:.1f} % of the parameters but only {m_share:.1f} % of the "
             f"MACs; {escape(top_macs.name)} does the most arithmetic ({pcts[1][recs.index(top_macs)]:.1f} %).")
     return (f'<details class="cnnx-budget"><summary>Where the cost lives</summary><p>{lead}</p>'
-            f'<div class="cnnx-scroll"><table class="cnnx-table cnnx-budget-table"><thead><tr>'
+            f'{scroll_box("Where the cost lives, by layer")}<table class="cnnx-table cnnx-budget-table"><thead><tr>'
             f'<th scope="col">Layer</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div></details>')
 
 
@@ -67,6 +67,6 @@ def conventions_html(analysis: Analysis) -> str:
     body = "".join(f'<tr><th scope="row">{escape(a)}</th><td class="num">{escape(b)}</td><td>{escape(c)}</td></tr>'
                    for a, b, c in rows)
     return (f'<details class="cnnx-conventions"><summary>Why tools report different numbers</summary>'
-            f'<div class="cnnx-scroll"><table class="cnnx-table"><thead><tr><th scope="col">Convention</th>'
+            f'{scroll_box("Counting conventions")}<table class="cnnx-table"><thead><tr><th scope="col">Convention</th>'
             f'<th scope="col" class="num">Value</th><th scope="col">Why</th></tr></thead><tbody>{body}</tbody>'
             f'</table></div></details>')

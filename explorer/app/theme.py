@@ -1,6 +1,8 @@
 """Colours, legend labels, icons and CSS shared by the views (no Panel imports)."""
 from __future__ import annotations
 
+from html import escape
+
 # Colour-blind-safe palette (Okabe–Ito based), one colour per diagram category.
 COLOURS = {
     "input": "#8c8c8c",
@@ -44,6 +46,13 @@ ICONS = {
 }
 
 
+def scroll_box(label: str, extra_class: str = "") -> str:
+    """Opening tag of a box that scrolls sideways on a narrow screen. Focusable and named, so
+    keyboard users can scroll it too (WCAG 2.1.1; axe rule scrollable-region-focusable)."""
+    classes = f"{extra_class} cnnx-scroll".strip()
+    return f'<div class="{classes}" tabindex="0" role="region" aria-label="{escape(label)}">'
+
+
 def icon(category: str) -> str:
     return (f'<svg class="cnnx-icon" viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" '
             f'fill="none" stroke="{COLOURS[category]}" stroke-width="2">{ICONS[category]}</svg>')
@@ -58,7 +67,7 @@ CSS = """
                    border: 1px solid var(--cnnx-border); background: var(--cnnx-bg); color: var(--cnnx-fg);
                    border-left: 5px solid var(--c); min-height: 32px; }
 .cnnx-nav button[aria-pressed="true"] { background: var(--cnnx-fg); color: #fff; }
-.cnnx-nav button:focus-visible, .cnnx-copy:focus-visible, .cnnx-table tr:focus-visible {
+.cnnx-nav button:focus-visible, .cnnx-copy:focus-visible, .cnnx-table tr:focus-visible, .cnnx-scroll:focus-visible {
     outline: 3px solid var(--cnnx-accent); outline-offset: 2px; }
 .cnnx-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 13px; color: var(--cnnx-muted);
                list-style: none; margin: 0; padding: 0; }
@@ -86,6 +95,9 @@ CSS = """
 .cnnx-table tr.cnnx-selected { background: #ddf4ff; }
 .cnnx-table tfoot td { font-weight: 600; }
 .cnnx-scroll { overflow-x: auto; }
+/* Bokeh's Div content box is an inline-block as wide as its widest line: cap it so wide tables
+   and the step-through drawing scroll in their .cnnx-scroll box (no page overflow on a phone) */
+.bk-clearfix { max-width: 100%; }
 .cnnx-hint { color: var(--cnnx-muted); }
 .cnnx-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .cnnx-bar { display: inline-block; height: 10px; min-width: 1px; border-radius: 2px; vertical-align: middle;
@@ -97,4 +109,21 @@ details summary { cursor: pointer; font-weight: 600; margin: 6px 0; }
                    max-width: 100%; }
 .cnnx-feedback { font-weight: 600; }
 @media (max-width: 600px) { .cnnx-table .wide { display: none; } #layer-details { padding: 10px; } }
+"""
+
+# Number fields (Panel IntInput/FloatInput are Bokeh spinners): the arrow buttons have no
+# accessible name, take two Tab stops each and react to the mouse only. Hidden; the field keeps
+# ArrowUp/ArrowDown (PageUp/PageDown for ten steps), typing and the mouse wheel (docs/design.md).
+NUMBER_INPUT_CSS = """
+/* :host raises the specificity above Bokeh's own rule, an adopted (later) stylesheet */
+:host .bk-spin-wrapper > .bk-spin-btn { display: none; }
+:host .bk-spin-wrapper input { padding-right: var(--padding-horizontal, 12px); }
+"""
+
+# Bokeh's warning button is white on #f0ad4e (contrast 1.9:1); a darker amber keeps the
+# "careful" colour at WCAG AA contrast with white text (4.9:1, hover 7.1:1).
+WARNING_BUTTON_CSS = """
+.bk-btn.bk-btn-warning { background-color: #9a6700; border-color: #7d4e00; color: #ffffff; }
+.bk-btn.bk-btn-warning:hover, .bk-btn.bk-btn-warning:active, .bk-btn.bk-btn-warning.bk-active {
+    background-color: #7d4e00; border-color: #633d00; }
 """

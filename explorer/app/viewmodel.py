@@ -15,7 +15,7 @@ from ..analysis import Analysis, LayerRecord, format_shape
 from ..content import announcement, explain
 from ..stepper import stepper_data
 from .quiz import quiz_html
-from .theme import COLOURS, LEGEND, icon
+from .theme import COLOURS, LEGEND, icon, scroll_box
 
 
 def human(n: float) -> str:
@@ -164,7 +164,8 @@ def stepper_html(r: LayerRecord) -> str:
             f'<p><button type="button" class="cnnx-copy" onclick="cnnxStep(this,-1)">Previous step</button> '
             f'<button type="button" class="cnnx-copy" onclick="cnnxStep(this,1)">Next step</button> '
             f'<span class="cnnx-step-pos"></span></p><p class="cnnx-step-kernel cnnx-hint"></p>'
-            f'<div class="cnnx-step-view cnnx-scroll"></div><p class="cnnx-step-sum" aria-live="polite"></p>'
+            f'{scroll_box("Step-through drawing", "cnnx-step-view")}</div>'
+            f'<p class="cnnx-step-sum" aria-live="polite"></p>'
             f'</details>')
 
 

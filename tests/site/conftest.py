@@ -6,6 +6,8 @@ of site is built once per session into a temporary folder:
   when the numpy wheel for Pyodide is not in the cache it is a static-only site and the
   live tests skip, saying why.
 - `static_site`: built against an empty wheel cache without downloads (numpy missing).
+- `real_site`: the real explorer (explorer/app/entry.py), as `python -m pyodide_build` builds
+  it; live when the cache holds every wheel. Shared by the real-app and accessibility tests.
 Every page is loaded with all requests routed: anything not for 127.0.0.1 fails the test.
 """
 from __future__ import annotations
@@ -24,7 +26,7 @@ from site_helpers import (
     Guard,
 )
 
-from pyodide_build.build import Options, build
+from pyodide_build.build import DEFAULT_ENTRY, Options, build
 from pyodide_build.pins import CACHE_DIR
 
 
@@ -58,6 +60,18 @@ def static_site(tmp_path_factory) -> Built:
     report = build(Options(out=root / "site", entry=STUB_APP, project=PROJECT, cache=cache,
                            download=False), log=lambda m: None)
     return Built(root / "site", report)
+
+
+@pytest.fixture(scope="session")
+def real_site(tmp_path_factory):
+    """(site folder, build report, WARNING lines) of the real app; built once per session."""
+    if not (PROJECT / DEFAULT_ENTRY).exists():
+        pytest.skip(f"{PROJECT / DEFAULT_ENTRY} does not exist yet")
+    out = tmp_path_factory.mktemp("real") / "site"
+    messages = []
+    report = build(Options(out=out, project=PROJECT, download=False), log=messages.append)
+    warnings = [m for m in messages + report.notes if m.startswith("WARNING")]
+    return out, report, warnings
 
 
 @pytest.fixture

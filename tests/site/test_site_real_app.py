@@ -1,25 +1,17 @@
 """The real explorer (explorer/app/entry.py) as a site: builds, keeps the page contract in
-the static tier, and goes live offline. Skipped while the entry script does not exist."""
+the static tier, and goes live offline. Skipped while the entry script does not exist.
+The site is built once per session (`real_site` in conftest.py)."""
 from __future__ import annotations
 
 import pytest
 from site_helpers import NO_NUMPY_REASON, PROJECT, serve, wait_tier
 
-from pyodide_build.build import DEFAULT_ENTRY, Options, build
+from pyodide_build.build import DEFAULT_ENTRY
 
 ENTRY = PROJECT / DEFAULT_ENTRY
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(not ENTRY.exists(), reason=f"{ENTRY} does not exist yet")]
-
-
-@pytest.fixture(scope="module")
-def real_site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("real") / "site"
-    messages = []
-    report = build(Options(out=out, project=PROJECT, download=False), log=messages.append)
-    warnings = [m for m in messages + report.notes if m.startswith("WARNING")]
-    return out, report, warnings
 
 
 def test_real_app_runs_in_pyodide_at_build_time(real_site):
