@@ -184,8 +184,8 @@ def csp_policy(text: str) -> str:
 
 def add_csp(text: str) -> str:
     """Insert the policy right after <meta charset> (a <meta> policy covers what follows it)."""
-    meta = ('<meta http-equiv="Content-Security-Policy" content="'
-            + htmlmod.escape(csp_policy(text), quote=True) + '">')
+    policy = csp_policy(text).replace("&", "&amp;").replace('"', "&quot;")
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
     return _sub_once(re.compile(r'(<meta charset="utf-8">)'), lambda m: m.group(1) + "\n" + meta,
                      text, "<meta charset>")
 

@@ -81,10 +81,14 @@ def test_lock_lists_exactly_the_vendored_wheels_with_real_hashes(require_live):
 def test_service_worker_caches_every_file(live_site):
     site = live_site.path
     text = (site / "sw.js").read_text()
-    files = json.loads(re.search(r"const FILES = (\[.*?\]);", text, re.DOTALL).group(1))
+    files = json.loads(re.search(r"const FILES = (\{.*?\});", text, re.DOTALL).group(1))
     on_disk = sorted(p.relative_to(site).as_posix() for p in site.rglob("*")
                      if p.is_file() and p.name not in (MARKER, "sw.js"))
-    assert files == on_disk
+    assert sorted(files) == on_disk
+    for rel, digest in files.items():          # the service worker checks every download
+        assert sha256(site / rel) == digest, rel
+    version = re.search(r'const VERSION = "([0-9a-f]{16})";', text)
+    assert version, "sw.js has no site version"
 
 
 def test_no_url_outside_the_site(live_site):
