@@ -191,10 +191,36 @@
   function toggleText(el) { return el.textContent.trim(); }
   var TOGGLES = "button[aria-pressed]:not([data-i])";
 
+  // Scrolling: the live document may be taller above what the reader looks at (widgets
+  // that need Python replace one-line notes), so the position is kept relative to a heading
+  // or <summary> on screen (the anchor), falling back to the same offset.
+  var ANCHORS = "summary, h1, h2, h3, #layer-details";
+  function anchorLabel(el) { return el.tagName + ":" + (el.id || el.textContent.trim().slice(0, 80)); }
+  function captureAnchor() {
+    var best = null;
+    keyed(deepAll(ANCHORS), anchorLabel).forEach(function (p) {
+      var r = p[1].getBoundingClientRect();
+      if ((r.width === 0 && r.height === 0) || r.bottom < 0 || r.top > window.innerHeight) return;
+      if (best === null || Math.abs(r.top) < Math.abs(best.top)) best = { key: p[0], top: r.top };
+    });
+    return best;
+  }
+  function restoreScroll(state) {
+    if (state.anchor) {
+      var hit = keyed(deepAll(ANCHORS), anchorLabel).filter(function (p) { return p[0] === state.anchor.key; })[0];
+      if (hit) {
+        window.scrollBy(0, hit[1].getBoundingClientRect().top - state.anchor.top);
+        return;
+      }
+    }
+    window.scrollTo(state.scroll[0], state.scroll[1]);
+  }
+
   function captureState() {
     return {
       selections: namedSelections(),
       scroll: [window.scrollX, window.scrollY],
+      anchor: captureAnchor(),
       open: keyed(deepAll("details"), summaryText)
         .filter(function (p) { return p[1].open; }).map(function (p) { return p[0]; }),
       pressed: keyed(deepAll(TOGGLES), toggleText)
@@ -292,14 +318,17 @@
       restoreSelections(jsdoc, state);
       await frame();
       restoreDom(state);
-      window.scrollTo(state.scroll[0], state.scroll[1]);
+      restoreScroll(state);
       await sleep(250);               // panes re-rendered by late updates get it again
       restoreDom(state);
+      restoreScroll(state);
     } finally {
       body.style.minHeight = minHeight;
       heightHold -= 1;
       scheduleHeight();
     }
+    await frame();
+    restoreScroll(state);
   }
 
   function onWorkerMessage(event) {
