@@ -8,6 +8,7 @@ and its caches survive between visits, as for a returning user).
 from __future__ import annotations
 
 import shutil
+import time
 
 import pytest
 from site_helpers import CHROMIUM, CHROMIUM_ARGS, Guard, serve, wait_tier
@@ -29,16 +30,38 @@ SETTLE = """async () => {
 }"""
 
 
-def redeploy(www, *, break_file: str | None = None) -> str:
-    """Change both pages (a marker in <head>), rewrite the manifest; optionally break one
-    listed file afterwards (its content no longer matches the manifest's sha256)."""
+def redeploy(www, *, break_file: str | None = None) -> tuple[str, bytes]:
+    """Change both pages (a marker in <head>) and site.css, rewrite the manifest; optionally
+    break one changed file afterwards (its content no longer matches the manifest's sha256).
+    Returns the new version and the good content of the broken file."""
     for name in ("index.html", "embed.html"):
         p = www / name
         p.write_text(p.read_text().replace("</head>", MARK + "\n</head>", 1))
+    css = www / "assets" / "site.css"
+    css.write_text(css.read_text() + "\n/* deploy 2 */\n")
     version = write_service_worker(www)
+    good = b""
     if break_file:
-        (www / break_file).write_text("/* truncated by a bad upload */")
-    return version
+        good = (www / break_file).read_bytes()
+        (www / break_file).write_bytes(good[: len(good) // 2])     # a truncated upload
+    return version, good
+
+
+def wait_active(ctx, version: str, timeout_s: float = 30) -> None:
+    """Wait until the service worker of `version` is the active one (it takes over once the
+    pages of the previous version are closed)."""
+    deadline = time.monotonic() + timeout_s
+    seen = []
+    while time.monotonic() < deadline:
+        for sw in ctx.service_workers:
+            try:
+                seen = sw.evaluate("[VERSION, self.serviceWorker && self.serviceWorker.state]")
+            except Exception:
+                continue
+            if seen == [version, "activated"]:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"version {version} never became active (last seen {seen})")
 
 
 def big_downloads(requests: list[str]) -> list[str]:
@@ -71,7 +94,7 @@ def test_a_redeployed_site_reaches_the_next_visit(returning_user):
     ctx, www = returning_user
     with serve(www) as srv:
         first_visit(ctx, srv)
-        redeploy(www)
+        version, _ = redeploy(www)
         srv.requests.clear()
         page = ctx.new_page()
         page.goto(srv.url + "index.html")            # this visit checks for the update
@@ -82,6 +105,7 @@ def test_a_redeployed_site_reaches_the_next_visit(returning_user):
         assert big_downloads(srv.requests) == [], srv.requests
         assert "/index.html" in srv.requests and "/embed.html" in srv.requests
         page.close()
+        wait_active(ctx, version)
         # the next visit is served the new version, and it works
         page = ctx.new_page()
         page.goto(srv.url + "index.html")
@@ -93,10 +117,9 @@ def test_a_redeployed_site_reaches_the_next_visit(returning_user):
 def test_a_broken_redeploy_keeps_the_old_version_working(returning_user):
     ctx, www = returning_user
     broken = "assets/site.css"
-    good = (www / broken).read_bytes()
     with serve(www) as srv:
         first_visit(ctx, srv)
-        redeploy(www, break_file=broken)
+        version, good = redeploy(www, break_file=broken)
         for visit in (2, 3):
             srv.requests.clear()
             page = ctx.new_page()
@@ -121,7 +144,9 @@ def test_a_broken_redeploy_keeps_the_old_version_working(returning_user):
         page.goto(srv.url + "index.html")
         assert page.evaluate(SETTLE)["waiting"]
         assert big_downloads(srv.requests) == [], srv.requests
+        assert "/index.html" not in srv.requests, srv.requests
         page.close()
+        wait_active(ctx, version)
         page = ctx.new_page()
         page.goto(srv.url + "index.html")
         assert page.locator('meta[name="cnn-test-deploy"]').count() == 1
