@@ -54,25 +54,31 @@ function countBytes(rec) {
   });
 }
 
-// Files refused by their hash (Pyodide passes the lock's sha256 as the fetch integrity):
-// [site path, sha256 received, sha256 expected]; reported by name instead of the
-// ImportError that would follow.
-const integrityFailures = [];
+// Files of the site Pyodide could not use, each as one sentence naming the file: a file
+// refused by its hash (Pyodide passes the lock's sha256 as the fetch integrity) gets both
+// sha256, a missing one its HTTP status; reported instead of the ImportError that follows.
+const fileFailures = [];
 
 function hex(bytes) {
   return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function explainIntegrity(url, integrity) {
+async function explainFailure(url, integrity) {
+  const path = new URL(url, self.location.href).pathname.split("/").slice(-2).join("/");
   let expected = String(integrity).replace(/^sha256-/, "");
   try { expected = hex(Uint8Array.from(atob(expected), (c) => c.charCodeAt(0))); } catch (e) {}
-  let got = "unknown (the file could not be read again)";
   try {
-    const body = await (await realFetch(url, { cache: "no-store" })).arrayBuffer();
-    got = hex(await crypto.subtle.digest("SHA-256", body));
-  } catch (e) {}
-  const path = new URL(url, self.location.href).pathname.split("/").slice(-2).join("/");
-  integrityFailures.push([path, got, expected]);
+    const resp = await realFetch(url, { cache: "no-store" });
+    if (!resp.ok) {
+      fileFailures.push(`${path} is missing from the site (HTTP ${resp.status}; upload the built site again)`);
+      return;
+    }
+    const got = hex(await crypto.subtle.digest("SHA-256", await resp.arrayBuffer()));
+    fileFailures.push(`${path} was changed after the build: its sha256 is ${got}, the site's ` +
+                      `pyodide-lock.json expects ${expected} (upload the built site again)`);
+  } catch (e) {
+    fileFailures.push(`${path} could not be downloaded (${e && e.message ? e.message : e})`);
+  }
 }
 
 self.fetch = async function (input, init) {
@@ -84,7 +90,7 @@ self.fetch = async function (input, init) {
   try {
     resp = await realFetch(input, init);
   } catch (e) {
-    if (init && init.integrity) await explainIntegrity(url, init.integrity);
+    if (init && init.integrity) await explainFailure(url, init.integrity);
     throw e;
   }
   rec[2] = now();
@@ -176,11 +182,7 @@ async function start() {
     stderr: (s) => { console.warn(s); if (/^Failed to load /.test(s)) loadFailures.push(s); },
   });
   marks.pyodide_ready = now();
-  if (integrityFailures.length) {
-    const [path, got, expected] = integrityFailures[0];
-    throw new Error(`${path} was changed after the build: its sha256 is ${got}, the site's ` +
-                    `pyodide-lock.json expects ${expected} (upload the built site again)`);
-  }
+  if (fileFailures.length) throw new Error(fileFailures[0]);
   if (loadFailures.length) {
     throw new Error(loadFailures.join("; ") + " (a file of the site is missing or unreadable)");
   }

@@ -231,3 +231,19 @@ def test_a_tampered_wheel_is_named_with_both_hashes(require_live, new_context, t
         assert got in reason and expected in reason, reason
         assert "No module named" not in reason
         click_layer_and_check_card(page)          # the static page keeps working
+
+
+@pytest.mark.live
+def test_a_missing_wheel_is_named(require_live, new_context, tmp_path):
+    www = tmp_path / "www"
+    shutil.copytree(require_live.path, www)
+    wheel = next((www / "pyodide").glob("param-*.whl"))
+    wheel.unlink()
+    ctx, _ = new_context()
+    page = ctx.new_page()
+    with serve(www) as srv:
+        page.goto(srv.url + "index.html")
+        assert wait_tier(page) == "error"
+        reason = page.locator("#cnn-status").text_content()
+        assert f"pyodide/{wheel.name} is missing from the site (HTTP 404" in reason, reason
+        assert "No module named" not in reason
