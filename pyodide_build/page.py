@@ -110,7 +110,9 @@ def rewrite(raw_html: str, *, embed: bool, live: bool, reason: str | None,
         "staticRenderItems": static_render_items(raw_html),
     }
     config_json = json.dumps(config, separators=(",", ":")).replace("</", "<\\/")
-    head = ['<meta name="viewport" content="width=device-width, initial-scale=1">']
+    head = ['<meta name="viewport" content="width=device-width, initial-scale=1">',
+            # no icon: the browser would otherwise ask for /favicon.ico (a 404 at the root)
+            '<link rel="icon" href="data:,">']
     if base_url:
         head.insert(0, f'<base href="{htmlmod.escape(base_url, quote=True)}">')
     head += [

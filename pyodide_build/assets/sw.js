@@ -107,7 +107,7 @@ self.addEventListener("fetch", (event) => {
   let path = req.url.slice(SCOPE.length).split("#")[0].split("?")[0];
   try { path = decodeURIComponent(path); } catch (e) { return; }
   if (path === "") path = "index.html";
-  if (!(path in FILES)) return;
+  if (!Object.prototype.hasOwnProperty.call(FILES, path)) return;
   event.respondWith((async () => {
     const hit = await (await caches.open(CACHE)).match(urlOf(path));
     return hit || fetch(req);
