@@ -6,7 +6,8 @@ Serves a private copy of a built site (python -m pyodide_build) from 127.0.0.1, 
 with a persistent Chromium profile (service worker and caches survive, as for a returning
 user) and prints the requests and bytes the server sent for each visit:
 1. first visit (the service worker caches the whole site);
-2. a redeploy that changes the pages and the loader: the visit that installs the update;
+2. a redeploy that changes the pages and the loader: the visit that installs the update,
+   and the next one, served the new version;
 3. a broken redeploy (one changed file truncated on the server): two visits, the old
    version keeps working, and the retry asks only for what is still missing.
 """
@@ -20,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,8 +70,23 @@ def visit(ctx, url: str, wait_live: bool, settle: bool) -> dict:
                                timeout=180000)
     state = page.evaluate(SETTLE) if settle else {}
     tier = page.evaluate("document.documentElement.dataset.tier")
+    deploy = page.evaluate("document.head.innerHTML.match(/<!-- (deploy \\d) -->/)?.[1] || 'deploy 1'")
     page.close()
-    return {"tier": tier, **state}
+    return {"tier": tier, "page": deploy, **state}
+
+
+def wait_active(ctx, version: str, timeout_s: float = 30) -> None:
+    """The new version takes over once the old version's pages are closed: wait for it."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for sw in ctx.service_workers:
+            try:
+                if sw.evaluate("[VERSION, self.serviceWorker.state]") == [version, "activated"]:
+                    return
+            except Exception:
+                pass
+        time.sleep(0.2)
+    raise SystemExit(f"version {version} never became active")
 
 
 def change(www: Path, marker: str) -> None:
@@ -110,8 +127,10 @@ def main() -> int:
                                                         executable_path=CHROMIUM, args=ARGS)
             record("1 first visit", visit(ctx, url, wait_live=True, settle=False))
             change(www, "deploy 2")
-            write_service_worker(www)
+            version = write_service_worker(www)
             record("2 redeploy: visit that installs it", visit(ctx, url, False, True))
+            wait_active(ctx, version)
+            record("2 redeploy: next visit (new version)", visit(ctx, url, True, True))
             change(www, "deploy 3")
             write_service_worker(www)
             loader = www / "assets" / "loader.js"
