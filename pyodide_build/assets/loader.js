@@ -268,7 +268,10 @@
     worker.postMessage({ type: "patch", patch: jsdoc.create_json_patch([event]) });
   }
 
-  function frame() { return new Promise(function (r) { requestAnimationFrame(function () { r(); }); }); }
+  // the next frame; a hidden tab paints no frames, so never wait more than 100 ms
+  function frame() {
+    return new Promise(function (r) { requestAnimationFrame(function () { r(); }); setTimeout(r, 100); });
+  }
   function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
 
   async function goLive(msg) {
@@ -383,6 +386,10 @@
     if (!CFG.live || worker) return;
     if (typeof Worker === "undefined" || typeof WebAssembly !== "object") {
       fail("this browser cannot run Python (no Web Workers or WebAssembly).");
+      return;
+    }
+    if (location.protocol === "file:") {
+      fail("open the site through a web server (file:// pages cannot start Python).");
       return;
     }
     if (opaqueOrigin()) {

@@ -75,7 +75,7 @@ def serve(directory: Path):
 
 
 class Guard:
-    """Routes every request of a context: 127.0.0.1 (and blob:/data:) pass, anything else is
+    """Routes every request of a context: 127.0.0.1 (and blob:/data:/file:) pass, anything else is
     aborted and recorded; URLs containing one of `block` are aborted too (simulated outage)."""
 
     def __init__(self, context, block: tuple[str, ...] = ()):
@@ -86,7 +86,7 @@ class Guard:
 
     def _route(self, route):
         url = route.request.url
-        if not url.startswith(("http://127.0.0.1:", "blob:", "data:")):
+        if not url.startswith(("http://127.0.0.1:", "blob:", "data:", "file://")):
             self.outside.append(url)
             return route.abort()
         if any(b in url for b in self.block):

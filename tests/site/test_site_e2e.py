@@ -247,3 +247,17 @@ def test_a_missing_wheel_is_named(require_live, new_context, tmp_path):
         reason = page.locator("#cnn-status").text_content()
         assert f"pyodide/{wheel.name} is missing from the site (HTTP 404" in reason, reason
         assert "No module named" not in reason
+
+
+def test_opened_from_disk_the_static_tier_works_under_the_policy(live_site, new_context):
+    """file:// (a double-click on index.html): the prerendered page works under its CSP, and
+    the reason names the fix (a web server), not the sandbox (both have an opaque origin)."""
+    ctx, _ = new_context()
+    page = ctx.new_page()
+    page.add_init_script(CSP_LISTENER)
+    page.goto((live_site.path / "index.html").as_uri())
+    click_layer_and_check_card(page)
+    if live_site.live:
+        assert wait_tier(page, timeout=30000) == "error"
+        assert "through a web server" in page.evaluate("window.cnnExplorer.reason")
+    assert page.evaluate("window.__csp") == []
