@@ -19,8 +19,28 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:6.2f} MB"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit 2), like every other error of the build."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (python -m pyodide_build --help lists the options)\n")
+
+
+def _check_paths(args: argparse.Namespace) -> str | None:
+    """A one-line message for an option naming a path that cannot work, else None."""
+    if args.wheels is not None and not args.wheels.is_dir():
+        return f"--wheels {args.wheels}: no such folder (give the folder holding the Pyodide wheels)"
+    if args.out.exists() and not args.out.is_dir():
+        return f"--out {args.out}: is a file, not a folder (choose a folder for the site)"
+    if args.cache.exists() and not args.cache.is_dir():
+        return f"--cache {args.cache}: is a file, not a folder"
+    if not (args.project / "explorer").is_dir():
+        return f"--project {args.project}: has no explorer/ package (give the checkout's folder)"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m pyodide_build", description=__doc__.split("\n\n")[0])
+    ap = _Parser(prog="python -m pyodide_build", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, default=Path("site"), help="output folder (default: site)")
     ap.add_argument("--wheels", type=Path, default=None, metavar="DIR",
                     help="folder with official Pyodide wheels (numpy, …); looked at before "
@@ -39,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="never fetch official Pyodide wheels from the internet")
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args(argv)
+    problem = _check_paths(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     log = (lambda *a, **k: None) if args.quiet else (lambda msg: print(msg, flush=True))
     opts = Options(out=args.out, entry=args.entry, wheels_dir=args.wheels,
                    base_url=args.base_url, project=args.project.resolve(), cache=args.cache,
@@ -47,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
         report = build(opts, log=log)
     except BuildError as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        # a folder that cannot be created or written (--out, --cache), a full disk, …
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"error: {where}{e.strerror or e} (check the folder exists and is writable)",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; nothing was written", file=sys.stderr)

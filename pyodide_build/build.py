@@ -299,7 +299,7 @@ def build(opts: Options, log=print) -> Report:
             shutil.copyfile(ASSETS / name, site / "assets" / name)
         if live:
             _write_worker(site, vendored, entry, opts.pyc)
-        _write_service_worker(site)
+        write_service_worker(site)
         _check_references(site, pages)
 
         files = {p.relative_to(site).as_posix(): p.stat().st_size
@@ -389,16 +389,22 @@ def _write_worker(site: Path, vendored: list, entry: Path, pyc_enabled: bool) ->
     (site / "assets" / "worker.js").write_text(text.replace(placeholder, blob), encoding="utf-8")
 
 
-def _write_service_worker(site: Path) -> None:
+def write_service_worker(site: Path) -> str:
+    """Write sw.js with the manifest of `site` (every file but sw.js: path -> sha256) and the
+    site version (a hash of the manifest). Returns the version. Rerun after changing a file
+    of a built site (tests/site redeploys that way)."""
     files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*")
-                   if p.is_file() and p.name != MARKER and p.name != "sw.js")
-    h = hashlib.sha256()
-    for rel in files:
-        h.update(rel.encode() + b"\0" + (site / rel).read_bytes())
+                   if p.is_file() and p.name != MARKER and p.relative_to(site).as_posix() != "sw.js")
+    manifest = {rel: wheels.sha256(site / rel) for rel in files}
+    version = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:16]
     text = (ASSETS / "sw.js").read_text(encoding="utf-8")
-    text = text.replace("@VERSION@", h.hexdigest()[:16])
-    text = text.replace("/*@FILES@*/ []", json.dumps(files, indent=1))
+    for placeholder in ("@VERSION@", "/*@FILES@*/ {}"):
+        if placeholder not in text:
+            raise BuildError(f"internal: sw.js has no {placeholder} placeholder")
+    text = text.replace("@VERSION@", version)
+    text = text.replace("/*@FILES@*/ {}", json.dumps(manifest, indent=1))
     (site / "sw.js").write_text(text, encoding="utf-8")
+    return version
 
 
 def _check_references(site: Path, pages: dict) -> None:

@@ -1,8 +1,10 @@
-"""Fetch the Pyodide core from the npm package and verify it.
+"""Fetch the Pyodide core from the npm package and verify it against pins in the repository.
 
-`npm pack pyodide@0.29.3` into the cache; the tarball's sha512 must equal the registry's
-`dist.integrity` (`npm view`). When the registry cannot be asked (offline rebuild), the
-integrity recorded next to the cached tarball on the first verified fetch is used instead.
+`npm pack pyodide@0.29.3` into the cache (skipped when a cached tarball already matches);
+the tarball's sha512 must equal `pins.NPM_INTEGRITY`, and the registry's `dist.integrity`,
+when the registry answers, must agree with it. After extraction every file the build uses
+(`pins.CORE_SHA256`: pyodide.js, pyodide.asm.js/.wasm, python_stdlib.zip, pyodide-lock.json)
+is checked by sha256; a mismatch is an error naming the file and both hashes.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import tarfile
 from pathlib import Path
 
 from .errors import BuildError
-from .pins import CACHE_DIR, NPM_SPEC, PYODIDE_VERSION
+from .pins import CACHE_DIR, CORE_SHA256, NPM_INTEGRITY, NPM_SPEC, PYODIDE_VERSION
 
 TARBALL = f"pyodide-{PYODIDE_VERSION}.tgz"
 
@@ -54,17 +56,13 @@ def fetch_core(cache: Path = CACHE_DIR, log=print) -> Path:
     npm_dir = cache / "npm"
     npm_dir.mkdir(parents=True, exist_ok=True)
     tarball = npm_dir / TARBALL
-    recorded = npm_dir / (TARBALL + ".integrity")
-    expected = registry_integrity(npm_dir)
-    if expected is None:
-        if not recorded.exists():
-            raise BuildError(f"cannot reach the npm registry to fetch {NPM_SPEC} "
-                             "and no verified copy is cached")
-        expected = recorded.read_text().strip()
-        log(f"npm registry unreachable: verifying cached {TARBALL} against the integrity "
-            "recorded when it was fetched")
+    expected = NPM_INTEGRITY
     if not tarball.exists() or sri_sha512(tarball) != expected:
         tarball.unlink(missing_ok=True)
+        registry = registry_integrity(npm_dir)
+        if registry is not None and registry != expected:
+            raise BuildError(f"the npm registry's integrity for {NPM_SPEC} is {registry}, but "
+                             f"pyodide_build/pins.py pins {expected}; refusing to build")
         log(f"npm pack {NPM_SPEC}")
         _npm("pack", NPM_SPEC, "--silent", cwd=npm_dir)
         if not tarball.exists():
@@ -72,9 +70,8 @@ def fetch_core(cache: Path = CACHE_DIR, log=print) -> Path:
     got = sri_sha512(tarball)
     if got != expected:
         tarball.unlink(missing_ok=True)
-        raise BuildError(f"{TARBALL}: integrity {got} does not match the registry's "
-                         f"{expected}")
-    recorded.write_text(expected + "\n")
+        raise BuildError(f"{TARBALL}: integrity {got} does not match the pinned {expected} "
+                         "(pyodide_build/pins.py NPM_INTEGRITY)")
     package = npm_dir / "package"
     stamp = package / ".verified"
     if not (stamp.exists() and stamp.read_text().strip() == expected):
@@ -85,7 +82,23 @@ def fetch_core(cache: Path = CACHE_DIR, log=print) -> Path:
             else:
                 tar.extractall(npm_dir)
         stamp.write_text(expected + "\n")
+    verify_core(package)
     return package
+
+
+def verify_core(package: Path) -> None:
+    """Every core file the build uses has its pinned sha256 (checked on every build: the
+    extracted folder lives in a cache anyone can write to)."""
+    for name, want in CORE_SHA256.items():
+        path = package / name
+        if not path.is_file():
+            raise BuildError(f"{path} is missing from the extracted {NPM_SPEC} package; "
+                             f"delete {package} to extract it again")
+        got = hashlib.sha256(path.read_bytes()).hexdigest()
+        if got != want:
+            raise BuildError(f"{path}: sha256 {got} does not match the pinned {want} "
+                             f"(pyodide_build/pins.py CORE_SHA256); delete {package} to "
+                             "extract it again")
 
 
 def npm_lock(package: Path) -> dict:

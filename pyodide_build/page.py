@@ -7,9 +7,12 @@ what it expects, so a Panel/Bokeh upgrade fails the build instead of shipping a 
 - Panel's inline worker handler -> assets/loader.js (ours: tiers, progress, offline)
 - the page-wide loading overlay (body.pn-loading blocks every click) -> removed
 - <html data-tier="static">, the site config, the status line, the stylesheet -> added
+- a Content-Security-Policy <meta> (`csp_policy`), computed last from the final page
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import html as htmlmod
 import json
 import re
@@ -24,6 +27,9 @@ HANDLER_RE = re.compile(r"<script>\s*const pyodideWorker = new Worker\(.*?</scri
 LOADING_LINK_RE = re.compile(r'<link rel="stylesheet" href="[^"]*/css/loading\.css"[^>]*>\s*')
 SPINNER_STYLE_RE = re.compile(r'<style type="text/css">\s*:host\(\.pn-loading\):before.*?</style>', re.DOTALL)
 BODY_RE = re.compile(r'<body class="pn-loading[^"]*">')
+ESM_SHIMS_RE = re.compile(
+    r'<script type="esms-options">[^<]*</script>\s*'
+    r'|<script type="text/javascript" src="[^"]*/es-module-shims[^"]*"></script>\s*')
 RENDER_ITEMS_RE = re.compile(r"const render_items = (\[.*?\]);\n", re.DOTALL)
 PANEL_REF_RE = re.compile(r"""(?:\./)?panel/[0-9][^/"'\\]*/dist/[^"'\\\s)<>]+""")
 ATTR_REF_RE = re.compile(r"""(?:src|href)=["']([^"'#?]+)["']""")
@@ -39,6 +45,13 @@ STATUS_STATIC = """<div id="cnn-status" class="cnn-status cnn-status-static" rol
 <span class="cnn-status-text">{reason}</span><span class="cnn-status-pct"></span>\
 <div class="cnn-status-bar" hidden><div class="cnn-status-fill"></div></div></div>
 """
+# <script> types the browser executes (anything else is a data block, e.g. application/json)
+JS_TYPES = {"", "text/javascript", "application/javascript", "module"}
+INLINE_SCRIPT_RE = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.DOTALL)
+# an inline event handler attribute in the page or in the HTML of a prerendered pane
+# (JSON-escaped there: onclick=\"…\")
+HANDLER_ATTR_RE = re.compile(r"""\son[a-z]+=\\?["']""")
+
 ERROR_PREFIX = "Live Python features (editing the network, new inputs) are unavailable: "
 
 
@@ -74,6 +87,10 @@ def rewrite(raw_html: str, *, embed: bool, live: bool, reason: str | None,
                       + re.escape(name) + r'-[^"]+"></script>\s*', "", text)
     text = _sub_once(BOKEH_CDN_RE, bokeh_local, text, "BokehJS CDN <script>")
     text = _sub_once(HANDLER_RE, "", text, "Panel's worker handler script")
+    if '"esm":' not in text:
+        # es-module-shims serves Panel's ESM components (none in this document); its start-up
+        # feature test runs a blob: script, which the page's CSP refuses
+        text = ESM_SHIMS_RE.sub("", text)
     text = LOADING_LINK_RE.sub("", text, count=1)
     text = SPINNER_STYLE_RE.sub("", text, count=1)
     text = _sub_once(BODY_RE, "<body>", text, "<body class=\"pn-loading …\">")
@@ -93,7 +110,9 @@ def rewrite(raw_html: str, *, embed: bool, live: bool, reason: str | None,
         "staticRenderItems": static_render_items(raw_html),
     }
     config_json = json.dumps(config, separators=(",", ":")).replace("</", "<\\/")
-    head = ['<meta name="viewport" content="width=device-width, initial-scale=1">']
+    head = ['<meta name="viewport" content="width=device-width, initial-scale=1">',
+            # no icon: the browser would otherwise ask for /favicon.ico (a 404 at the root)
+            '<link rel="icon" href="data:,">']
     if base_url:
         head.insert(0, f'<base href="{htmlmod.escape(base_url, quote=True)}">')
     head += [
@@ -110,7 +129,67 @@ def rewrite(raw_html: str, *, embed: bool, live: bool, reason: str | None,
                          text, "</body>")
     else:
         text = text.replace("<body>", "<body>\n" + status, 1)
-    return text
+    return add_csp(text)
+
+
+# ------------------------------------------------------------------ Content-Security-Policy
+
+def inline_script_hashes(text: str) -> list[str]:
+    """CSP source expressions ('sha256-…') of the inline scripts the browser would run."""
+    out = []
+    for m in INLINE_SCRIPT_RE.finditer(text):
+        attrs = m.group("attrs")
+        if re.search(r"\bsrc\s*=", attrs):
+            continue
+        t = re.search(r"""\btype\s*=\s*["']([^"']*)["']""", attrs)
+        if (t.group(1).strip().lower() if t else "") not in JS_TYPES:
+            continue
+        digest = hashlib.sha256(m.group("body").encode("utf-8")).digest()
+        out.append(f"'sha256-{base64.b64encode(digest).decode()}'")
+    return sorted(set(out))
+
+
+def csp_policy(text: str) -> str:
+    """The strictest policy the page works under (docs/design.md, "Content-Security-Policy").
+
+    Relaxations, each needed by something the page really does:
+    - script-src 'unsafe-eval': BokehJS compiles CustomJS callbacks (the static tier's
+      layer selection) with `new Function`;
+    - style-src 'unsafe-inline': BokehJS and Panel style their shadow DOM with inline
+      <style> elements and style attributes;
+    - img-src/font-src data: blob:: Panel's CSS inlines icons and fonts as data: URLs,
+      the explorer's downloads and images are data:/blob: URLs;
+    - script-src-attr 'unsafe-inline' only when the page's HTML (the prerendered panes)
+      has inline event handlers (onclick=…); otherwise 'none'.
+    Inline <script>s are allowed by their sha256 only, so an injected script never runs.
+    The worker's (Pyodide's) policy is the one its own response carries, not this one; a
+    host sending CSP headers must allow 'wasm-unsafe-eval' there.
+    """
+    hashes = " ".join(inline_script_hashes(text))
+    attr = "'unsafe-inline'" if HANDLER_ATTR_RE.search(text) else "'none'"
+    directives = [
+        "default-src 'self'",
+        f"script-src 'self' 'unsafe-eval' {hashes}".rstrip(),
+        f"script-src-elem 'self' {hashes}".rstrip(),
+        f"script-src-attr {attr}",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'none'",
+    ]
+    return "; ".join(directives)
+
+
+def add_csp(text: str) -> str:
+    """Insert the policy right after <meta charset> (a <meta> policy covers what follows it)."""
+    policy = csp_policy(text).replace("&", "&amp;").replace('"', "&quot;")
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+    return _sub_once(re.compile(r'(<meta charset="utf-8">)'), lambda m: m.group(1) + "\n" + meta,
+                     text, "<meta charset>")
 
 
 # ------------------------------------------------------------------ static files

@@ -24,6 +24,20 @@ CACHE_DIR = Path(
 # Files of the npm package the site serves (pyodide-lock.json is replaced by the site's own).
 CORE_FILES = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")
 
+# The npm tarball and the files taken from it, pinned here rather than trusted from the
+# registry: the registry's `dist.integrity`, when it answers, must agree with NPM_INTEGRITY,
+# and every file is checked against CORE_SHA256 after extraction. pyodide-lock.json is the
+# reference for the official wheels' sha256, so it is pinned too.
+NPM_INTEGRITY = ("sha512-22UBuhOJawj7vKUnS7/F3xK+515LJdjiMAHoCfuS6/PbHiOrSQVnYwDe+2sbVwiOZ3sMM"
+                 "exdXICew6NqOMQGgA==")
+CORE_SHA256 = {
+    "pyodide.js": "718d40f1c015dd25ec724cc8fc4e2325d6a45a92ae225121ff6953f224a16f72",
+    "pyodide.asm.js": "1263f02b5b26099b96112378156f242dd98b39a8201ba7765e5fe3d455c5ce91",
+    "pyodide.asm.wasm": "e2f4ee75b325e35eb31bfb8c613d4dd5098f5502c156a97847686875b5025480",
+    "python_stdlib.zip": "4298b6ee445cb724c3973437da47789752b9e6ff4e26619026b283ec801fc46b",
+    "pyodide-lock.json": "3256ffc76388de0e37f4b34d42ab484268d1afc675179ff97b2a5bb14f84ccac",
+}
+
 # Pure-Python wheels from PyPI, pinned (the versions the desktop app is tested with).
 # Only what `import panel` + this app really import in Pyodide (DESIGN §5); the other
 # declared dependencies of bokeh/panel are deliberately not shipped. The explorer has no
@@ -45,6 +59,20 @@ PYPI_WHEELS = {
 # drill fails if anything imports it.
 PYODIDE_WHEELS = ("numpy", "pyyaml", "markupsafe", "jinja2", "packaging", "pyodide-http")
 REQUIRED_COMPILED = ("numpy",)
+
+# Stand-ins from PyPI when an official Pyodide wheel other than numpy cannot be had, fetched
+# by pip with --require-hashes: lock name -> (version, what is downloaded, its sha256).
+# "sdist": built here into a pure wheel (C accelerator off); "wheel": a py3-none-any wheel.
+# The versions are those of pyodide@0.29.3's lock (the build checks they still agree).
+FALLBACK_PINS = {
+    "pyyaml": ("6.0.2", "sdist", "d584d9ec91ad65861cc08d42e834324ef890a082e591037abe114850ff7bbc3e"),
+    "markupsafe": ("3.0.2", "sdist",
+                   "ee55d3edf80167e48ea11a923c7386f4669df67d7994554387f84e7d8b0a2bf0"),
+    "jinja2": ("3.1.6", "wheel", "85ece4451f492d0c13c5dd7c13a64681a86afae63a5f347908daf103ce6d2f67"),
+    "packaging": ("24.2", "wheel", "09abb1bccd265c01f4a3aa3f7a7db064b36514d2cba19a2f694fe6150451a759"),
+    "pyodide-http": ("0.2.2", "wheel",
+                     "cf006ea593c1643b5badeb4d42ed24a6eebd830276171fa1f82de0777b3fb608"),
+}
 
 # Paths stripped from wheels for the browser: the assets are served once as static files,
 # and code that only runs in a server, a CLI, a notebook or a docs build never runs in the

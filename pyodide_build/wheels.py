@@ -31,6 +31,7 @@ from pathlib import Path
 from .errors import BuildError
 from .pins import (
     CACHE_DIR,
+    FALLBACK_PINS,
     OFFICIAL_WHEEL_BASE_URL,
     PYODIDE_VERSION,
     PYPI_WHEELS,
@@ -246,29 +247,44 @@ def resolve_pyodide(names, npm_lock: dict, wheels_dir: Path | None, cache: Path 
 
 
 def build_pure_fallback(name: str, version: str, out_dir: Path, log=print) -> Path:
-    """A pure wheel for a Pyodide package that is not to be had (not numpy): from PyPI,
-    or built from the sdist without its C accelerator (pyyaml, markupsafe)."""
+    """A pure wheel for a Pyodide package that is not to be had (not numpy): pip fetches
+    exactly the file pinned in `pins.FALLBACK_PINS` (--require-hashes), a py3-none-any wheel,
+    or an sdist built here without its C accelerator (pyyaml, markupsafe)."""
+    pin = FALLBACK_PINS.get(name)
+    if pin is None or pin[0] != version:
+        have = f"{pin[0]}" if pin else "none"
+        raise BuildError(f"{name}=={version}: no pinned hash for a stand-in from PyPI (pinned: "
+                         f"{have}); add its version and sha256 to FALLBACK_PINS in "
+                         "pyodide_build/pins.py, or supply the official Pyodide wheel with "
+                         "--wheels DIR")
+    _, kind, digest = pin
     out_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
-    pypi_name = {"pyodide-http": "pyodide-http"}.get(name, name)
-    spec = f"{pypi_name}=={version}"
-    if name in ("pyyaml", "markupsafe"):
+    spec = f"{name}=={version}"
+    work = Path(tempfile.mkdtemp(prefix=f"fallback-{name}-", dir=out_dir))
+    req = work / "requirements.txt"
+    req.write_text(f"{spec} --hash=sha256:{digest}\n")
+    if kind == "sdist":
         env.update(PYYAML_FORCE_LIBYAML="0", CC="false")
         # only the package itself from source (its build tools, e.g. Cython, as wheels);
         # CC=false makes the C accelerator fail to build, so setup.py falls back to pure
         cmd = [sys.executable, "-m", "pip", "wheel", "--no-binary", name, "--no-deps",
-               "--no-cache-dir", "-q", "-w", str(out_dir), spec]
+               "--require-hashes", "--no-cache-dir", "-q", "-w", str(work), "-r", str(req)]
     else:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-               "--python-version", "3.13", "--implementation", "py", "--abi", "none",
-               "--platform", "any", "-q", "-d", str(out_dir), spec]
-    log(f"{name}: official Pyodide wheel not available, using a pure build of {spec}")
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes",
+               "--only-binary", ":all:", "--python-version", "3.13", "--implementation", "py",
+               "--abi", "none", "--platform", "any", "-q", "-d", str(work), "-r", str(req)]
+    log(f"{name}: official Pyodide wheel not available, using a pure build of {spec} "
+        f"(pinned {kind} sha256 {digest})")
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if proc.returncode != 0:
         raise BuildError(f"could not get a pure wheel for {spec}: {proc.stderr.strip()[-800:]}")
     stem = re.sub(r"[-.]+", "_", name).lower()
-    for p in sorted(out_dir.glob("*.whl")):
+    for p in sorted(work.glob("*.whl")):
         if p.name.lower().startswith(stem + "-") and "-none-any" in p.name:
+            if kind == "wheel" and sha256(p) != digest:
+                raise BuildError(f"{p}: sha256 {sha256(p)} does not match the pinned {digest} "
+                                 "(pyodide_build/pins.py FALLBACK_PINS)")
             return p
     raise BuildError(f"no pure wheel produced for {spec}")
 

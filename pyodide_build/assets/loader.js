@@ -4,8 +4,10 @@
  * computed at build time). This script starts Python in a Web Worker at once, shows its
  * progress, swaps the prerendered document for the live one when Python is ready
  * (<html data-tier="live">), or keeps the static page and says why (data-tier="error").
- * It also registers the offline service worker and, inside an iframe, reports the page
- * height to the host (postMessage {type: "cnn-explorer:height", height}).
+ * It also registers the offline service worker and, inside an iframe, reports the page's
+ * settled height to the host (postMessage {type: "cnn-explorer:height", height} and Canvas
+ * LMS's {subject: "lti.frameResize", height}). The page runs under a strict
+ * Content-Security-Policy (page.py): no inline handlers, no eval of its own.
  */
 (function () {
   "use strict";
@@ -22,6 +24,7 @@
     worker: null,
   });
   var embedded = window.parent !== window;
+  function opaqueOrigin() { return self.origin === "null" || location.origin === "null"; }
   // ?static (or #…&static) keeps the page static: no Python is downloaded or started
   if (/(^|[?&])static(=|&|$)/.test(location.search.slice(1))) {
     CFG.live = false;
@@ -88,18 +91,33 @@
   }
 
   /* ------------------------------------------------------------ auto height (iframe) */
+  // Only settled heights are reported: a height is sent once the body has kept it for
+  // SETTLE_MS, never while the prerendered document is being swapped for the live one (the
+  // body is then empty for a moment), and beside the explorer's own message the same height
+  // goes out as Canvas LMS's {subject: "lti.frameResize"}.
+  var SETTLE_MS = 150;
+  var heightHold = 0;          // > 0 while a swap is in progress
+  var heightTimer = null, lastHeight = -1;
+  function postHeight() {
+    heightTimer = null;
+    if (heightHold > 0) return;
+    var h = Math.ceil(document.body.getBoundingClientRect().height);
+    if (h === lastHeight || h <= 0) return;
+    lastHeight = h;
+    try {
+      window.parent.postMessage({ type: "cnn-explorer:height", height: h }, "*");
+      window.parent.postMessage({ subject: "lti.frameResize", height: h }, "*");
+    } catch (e) { /* host gone */ }
+  }
+  function scheduleHeight() {
+    if (!embedded) return;
+    if (heightTimer !== null) clearTimeout(heightTimer);
+    heightTimer = setTimeout(postHeight, SETTLE_MS);
+  }
   function startAutoHeight() {
     if (!embedded || typeof ResizeObserver === "undefined") return;
-    var last = -1;
-    var send = function () {
-      var h = Math.ceil(document.body.getBoundingClientRect().height);
-      if (h !== last) {
-        last = h;
-        try { window.parent.postMessage({ type: "cnn-explorer:height", height: h }, "*"); } catch (e) {}
-      }
-    };
-    new ResizeObserver(send).observe(document.body);
-    send();
+    new ResizeObserver(scheduleHeight).observe(document.body);
+    scheduleHeight();
   }
 
   /* ------------------------------------------------------------ service worker */
@@ -108,7 +126,8 @@
     if (swStarted || !CFG.serviceWorker) return;
     swStarted = true;
     try {
-      if (!("serviceWorker" in navigator) || location.protocol === "file:") return;
+      // an opaque origin (sandboxed iframe without allow-same-origin) has no service worker
+      if (opaqueOrigin() || !("serviceWorker" in navigator) || location.protocol === "file:") return;
       navigator.serviceWorker.register(CFG.serviceWorker, { updateViaCache: "none" })
         .then(function () { return navigator.serviceWorker.ready; })
         .then(function () { html.setAttribute("data-offline", "ready"); mark("offline_ready"); })
@@ -128,7 +147,11 @@
     });
   }
 
-  // Selections made while static (named data sources) are carried over to the live document.
+  /* ------------------------------------------------------------ state kept across the hand-off */
+  // What the reader did while the page was static survives the swap to the live document:
+  // selections of named data sources (and the client callbacks that draw them: card, layer
+  // buttons, table row, quiz card, scrolling the diagram to the selection), the scroll
+  // position, which <details> are open and which toggle buttons are pressed (quiz mode).
   function namedSelections() {
     var out = {};
     try {
@@ -142,6 +165,93 @@
       });
     } catch (e) {}
     return out;
+  }
+  // Elements matching `selector` in the page and in every shadow root (Panel renders there).
+  function deepAll(selector) {
+    var out = [];
+    (function walk(root) {
+      root.querySelectorAll(selector).forEach(function (el) { out.push(el); });
+      root.querySelectorAll("*").forEach(function (el) { if (el.shadowRoot) walk(el.shadowRoot); });
+    })(document);
+    return out;
+  }
+  // [key, element]: the key is the element's label plus its rank among equal labels
+  function keyed(els, label) {
+    var seen = {};
+    return els.map(function (el) {
+      var k = label(el);
+      seen[k] = (seen[k] || 0) + 1;
+      return [k + "\u0000" + seen[k], el];
+    });
+  }
+  function summaryText(el) {
+    var s = el.querySelector("summary");
+    return s ? s.textContent.trim() : "";
+  }
+  function toggleText(el) { return el.textContent.trim(); }
+  var TOGGLES = "button[aria-pressed]:not([data-i])";
+
+  // Scrolling: the live document may be taller above what the reader looks at (widgets
+  // that need Python replace one-line notes), so the position is kept relative to a heading
+  // or <summary> on screen (the anchor), falling back to the same offset.
+  var ANCHORS = "summary, h1, h2, h3, #layer-details";
+  function anchorLabel(el) { return el.tagName + ":" + (el.id || el.textContent.trim().slice(0, 80)); }
+  function captureAnchor() {
+    var best = null;
+    keyed(deepAll(ANCHORS), anchorLabel).forEach(function (p) {
+      var r = p[1].getBoundingClientRect();
+      if ((r.width === 0 && r.height === 0) || r.bottom < 0 || r.top > window.innerHeight) return;
+      if (best === null || Math.abs(r.top) < Math.abs(best.top)) best = { key: p[0], top: r.top };
+    });
+    return best;
+  }
+  function restoreScroll(state) {
+    if (state.anchor) {
+      var hit = keyed(deepAll(ANCHORS), anchorLabel).filter(function (p) { return p[0] === state.anchor.key; })[0];
+      if (hit) {
+        window.scrollBy(0, hit[1].getBoundingClientRect().top - state.anchor.top);
+        return;
+      }
+    }
+    window.scrollTo(state.scroll[0], state.scroll[1]);
+  }
+
+  function captureState() {
+    return {
+      selections: namedSelections(),
+      scroll: [window.scrollX, window.scrollY],
+      anchor: captureAnchor(),
+      open: keyed(deepAll("details"), summaryText)
+        .filter(function (p) { return p[1].open; }).map(function (p) { return p[0]; }),
+      pressed: keyed(deepAll(TOGGLES), toggleText)
+        .filter(function (p) { return p[1].getAttribute("aria-pressed") === "true"; })
+        .map(function (p) { return p[0]; }),
+    };
+  }
+  function restoreSelections(doc, state) {
+    var done = {};
+    for (var name in state.selections) {
+      var m = doc.get_model_by_name(name);
+      if (!m || !m.selected) continue;
+      var want = state.selections[name], have = Array.from(m.selected.indices);
+      if (want.join() !== have.join()) { m.selected.indices = want; done[name] = true; }
+    }
+    // Python may have applied the selection itself (#layer=…): the live document then
+    // arrives selected, but its client callbacks never ran. Run them now.
+    doc.all_models.forEach(function (m) {
+      if (m.name && !done[m.name] && m.selected && m.selected.indices && m.selected.indices.length) {
+        m.selected.properties.indices.change.emit();
+      }
+    });
+  }
+  function restoreDom(state) {
+    var open = new Set(state.open), pressed = new Set(state.pressed);
+    keyed(deepAll("details"), summaryText).forEach(function (p) {
+      if (open.has(p[0]) && !p[1].open) p[1].open = true;
+    });
+    keyed(deepAll(TOGGLES), toggleText).forEach(function (p) {
+      if (pressed.has(p[0])) p[1].setAttribute("aria-pressed", "true");
+    });
   }
 
   /* ------------------------------------------------------------ live document */
@@ -158,14 +268,19 @@
     worker.postMessage({ type: "patch", patch: jsdoc.create_json_patch([event]) });
   }
 
+  // the next frame; a hidden tab paints no frames, so never wait more than 100 ms
+  function frame() {
+    return new Promise(function (r) { requestAnimationFrame(function () { r(); }); setTimeout(r, 100); });
+  }
+  function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+
   async function goLive(msg) {
     await prerendered();
     mark("swap_start");
     var docs_json = JSON.parse(msg.docs_json);
     var render_items = JSON.parse(msg.render_items);
     var root_ids = JSON.parse(msg.root_ids);
-    var carry = namedSelections();
-    var scroll = [window.scrollX, window.scrollY];
+    var state = captureState();
     var root_els = document.querySelectorAll("[data-root-id]");
     var data_roots = [];
     root_els.forEach(function (el) { data_roots.push([el.getAttribute("data-root-id"), el.id]); });
@@ -175,31 +290,48 @@
     render_items[0].roots = roots;
     render_items[0].root_ids = root_ids;
     var staticJson = document.querySelector('script[type="application/json"][id]:not(#cnn-site-config)');
-    Bokeh.index.roots.map(function (v) { v.remove(); });
-    root_els.forEach(function (el) { el.innerHTML = ""; });
-    var views;
+    // keep the page as tall as it was while its document is swapped: no scroll jump, and
+    // the iframe height reported to a host does not collapse
+    heightHold += 1;
+    var body = document.body, minHeight = body.style.minHeight;
+    body.style.minHeight = Math.ceil(body.getBoundingClientRect().height) + "px";
     try {
-      views = (await Bokeh.embed.embed_items(docs_json, render_items))[0];
-    } catch (e) {
-      // put the static page back: the live document could not be shown
       Bokeh.index.roots.map(function (v) { v.remove(); });
       root_els.forEach(function (el) { el.innerHTML = ""; });
-      if (staticJson) {
-        await Bokeh.embed.embed_items(staticJson.textContent, CFG.staticRenderItems || []);
+      var views;
+      try {
+        views = (await Bokeh.embed.embed_items(docs_json, render_items))[0];
+      } catch (e) {
+        // put the static page back: the live document could not be shown
+        Bokeh.index.roots.map(function (v) { v.remove(); });
+        root_els.forEach(function (el) { el.innerHTML = ""; });
+        if (staticJson) {
+          await Bokeh.embed.embed_items(staticJson.textContent, CFG.staticRenderItems || []);
+        }
+        throw e;
       }
-      throw e;
+      jsdoc = Array.from(views.roots.values())[0].model.document;
+      api.document = jsdoc;
+      jsdoc.on_change(sendChange, false);
+      window.scrollTo(state.scroll[0], state.scroll[1]);
+      mark("live_rendered");
+      worker.postMessage({ type: "rendered" });
+      worker.postMessage({ type: "location", location: JSON.stringify(window.location) });
+      await frame();
+      restoreSelections(jsdoc, state);
+      await frame();
+      restoreDom(state);
+      restoreScroll(state);
+      await sleep(250);               // panes re-rendered by late updates get it again
+      restoreDom(state);
+      restoreScroll(state);
+    } finally {
+      body.style.minHeight = minHeight;
+      heightHold -= 1;
+      scheduleHeight();
     }
-    jsdoc = Array.from(views.roots.values())[0].model.document;
-    api.document = jsdoc;
-    jsdoc.on_change(sendChange, false);
-    window.scrollTo(scroll[0], scroll[1]);
-    mark("live_rendered");
-    worker.postMessage({ type: "rendered" });
-    worker.postMessage({ type: "location", location: JSON.stringify(window.location) });
-    for (var name in carry) {
-      var m = jsdoc.get_model_by_name(name);
-      if (m && m.selected) m.selected.indices = carry[name];
-    }
+    await frame();
+    restoreScroll(state);
   }
 
   function onWorkerMessage(event) {
@@ -254,6 +386,17 @@
     if (!CFG.live || worker) return;
     if (typeof Worker === "undefined" || typeof WebAssembly !== "object") {
       fail("this browser cannot run Python (no Web Workers or WebAssembly).");
+      return;
+    }
+    if (location.protocol === "file:") {
+      fail("open the site through a web server (file:// pages cannot start Python).");
+      return;
+    }
+    if (opaqueOrigin()) {
+      // a sandboxed iframe without allow-same-origin: the page's origin is opaque, and the
+      // browser refuses a worker script from the site's origin
+      fail("this page is embedded in a sandboxed frame without allow-same-origin, where the " +
+           "browser does not let it start Python (the host can add allow-same-origin).");
       return;
     }
     try {

@@ -54,12 +54,45 @@ function countBytes(rec) {
   });
 }
 
+// Files of the site Pyodide could not use, each as one sentence naming the file: a file
+// refused by its hash (Pyodide passes the lock's sha256 as the fetch integrity) gets both
+// sha256, a missing one its HTTP status; reported instead of the ImportError that follows.
+const fileFailures = [];
+
+function hex(bytes) {
+  return Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function explainFailure(url, integrity) {
+  const path = new URL(url, self.location.href).pathname.split("/").slice(-2).join("/");
+  let expected = String(integrity).replace(/^sha256-/, "");
+  try { expected = hex(Uint8Array.from(atob(expected), (c) => c.charCodeAt(0))); } catch (e) {}
+  try {
+    const resp = await realFetch(url, { cache: "no-store" });
+    if (!resp.ok) {
+      fileFailures.push(`${path} is missing from the site (HTTP ${resp.status}; upload the built site again)`);
+      return;
+    }
+    const got = hex(await crypto.subtle.digest("SHA-256", await resp.arrayBuffer()));
+    fileFailures.push(`${path} was changed after the build: its sha256 is ${got}, the site's ` +
+                      `pyodide-lock.json expects ${expected} (upload the built site again)`);
+  } catch (e) {
+    fileFailures.push(`${path} could not be downloaded (${e && e.message ? e.message : e})`);
+  }
+}
+
 self.fetch = async function (input, init) {
   const url = typeof input === "string" ? input : (input && input.url) || String(input);
   const name = url.split("#")[0].split("?")[0].split("/").pop();
   const rec = [name, now(), 0, 0];
   fetches.push(rec);
-  const resp = await realFetch(input, init);
+  let resp;
+  try {
+    resp = await realFetch(input, init);
+  } catch (e) {
+    if (init && init.integrity) await explainFailure(url, init.integrity);
+    throw e;
+  }
   rec[2] = now();
   if (!(name in SIZES) || !resp.ok || !resp.body) return resp;
   if (name.endsWith(".wasm")) {                // keep the streaming-compile response intact
@@ -79,7 +112,7 @@ function oneLine(err) {
   // a Python traceback ends with "ExceptionType: message" (which may run over more lines)
   const exc = lines.filter((l) => /^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b/.test(l));
   let last = exc.length ? exc[exc.length - 1] : (lines.length ? lines[lines.length - 1] : text);
-  if (last.length > 300) last = last.slice(0, 297) + "\u2026";
+  if (last.length > 400) last = last.slice(0, 397) + "\u2026";
   return last;
 }
 
@@ -94,6 +127,7 @@ let locationReady;
 const locationPromise = new Promise((resolve) => { locationReady = resolve; });
 let pyodide = null;
 let stage = "boot";
+const loadFailures = [];       // Pyodide's "Failed to load <packages>" lines
 
 // The app reads the page's URL fragment from this global (a worker's own location has none):
 // `import js; js.CNNX_HASH` (see explorer/app/entry.py). pn.state.location is filled too.
@@ -145,9 +179,13 @@ async function start() {
     env: CONFIG.env,
     args: CONFIG.args,                   // -OO: the site's bytecode has no docstrings
     stdout: () => {},
-    stderr: (s) => console.warn(s),
+    stderr: (s) => { console.warn(s); if (/^Failed to load /.test(s)) loadFailures.push(s); },
   });
   marks.pyodide_ready = now();
+  if (fileFailures.length) throw new Error(fileFailures[0]);
+  if (loadFailures.length) {
+    throw new Error(loadFailures.join("; ") + " (a file of the site is missing or unreadable)");
+  }
   stage = "import";
   pyodide.globals.set("sendPatch", sendPatch);
   for (const step of CONFIG.imports) {

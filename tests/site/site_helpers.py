@@ -31,8 +31,15 @@ NO_NUMPY_REASON = (f"the numpy wheel for Pyodide is not in {CACHE_DIR}: the live
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
+    requests: list | None = None        # set per server: paths requested, in order
+
     def log_message(self, *args):
         pass
+
+    def send_head(self):
+        if self.requests is not None:
+            self.requests.append(self.path.split("?")[0])
+        return super().send_head()
 
 
 class _HTTPServer(http.server.ThreadingHTTPServer):
@@ -42,7 +49,9 @@ class _HTTPServer(http.server.ThreadingHTTPServer):
 
 class Server:
     def __init__(self, directory: Path):
-        handler = functools.partial(_Quiet, directory=str(directory))
+        self.requests: list[str] = []     # every path requested from this server
+        handler_cls = type("_Counting", (_Quiet,), {"requests": self.requests})
+        handler = functools.partial(handler_cls, directory=str(directory))
         self.httpd = _HTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
@@ -66,7 +75,7 @@ def serve(directory: Path):
 
 
 class Guard:
-    """Routes every request of a context: 127.0.0.1 (and blob:/data:) pass, anything else is
+    """Routes every request of a context: 127.0.0.1 (and blob:/data:/file:) pass, anything else is
     aborted and recorded; URLs containing one of `block` are aborted too (simulated outage)."""
 
     def __init__(self, context, block: tuple[str, ...] = ()):
@@ -77,7 +86,7 @@ class Guard:
 
     def _route(self, route):
         url = route.request.url
-        if not url.startswith(("http://127.0.0.1:", "blob:", "data:")):
+        if not url.startswith(("http://127.0.0.1:", "blob:", "data:", "file://")):
             self.outside.append(url)
             return route.abort()
         if any(b in url for b in self.block):

@@ -1,6 +1,7 @@
 """The built site is complete, verified, local-only and within its size budget."""
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -81,10 +82,14 @@ def test_lock_lists_exactly_the_vendored_wheels_with_real_hashes(require_live):
 def test_service_worker_caches_every_file(live_site):
     site = live_site.path
     text = (site / "sw.js").read_text()
-    files = json.loads(re.search(r"const FILES = (\[.*?\]);", text, re.DOTALL).group(1))
+    files = json.loads(re.search(r"const FILES = (\{.*?\});", text, re.DOTALL).group(1))
     on_disk = sorted(p.relative_to(site).as_posix() for p in site.rglob("*")
                      if p.is_file() and p.name not in (MARKER, "sw.js"))
-    assert files == on_disk
+    assert sorted(files) == on_disk
+    for rel, digest in files.items():          # the service worker checks every download
+        assert sha256(site / rel) == digest, rel
+    version = re.search(r'const VERSION = "([0-9a-f]{16})";', text)
+    assert version, "sw.js has no site version"
 
 
 def test_no_url_outside_the_site(live_site):
@@ -181,3 +186,26 @@ def test_refuses_to_replace_a_folder_it_did_not_build(tmp_path):
     assert proc.returncode == 2
     assert "not a site built by pyodide_build" in proc.stderr
     assert (out / "notes.txt").read_text() == "keep me"
+
+
+def test_csp_allows_inline_scripts_by_hash_only():
+    body = "Bokeh.set_log_level('info');"
+    text = ('<html><head><meta charset="utf-8"></head><body>'
+            f'<script type="text/javascript">{body}</script>'
+            '<script type="application/json" id="d">{"a": 1}</script>'
+            '<script src="static/js/x.js"></script></body></html>')
+    digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+    assert page.inline_script_hashes(text) == [f"'sha256-{digest}'"]   # not the JSON block
+    policy = page.csp_policy(text)
+    directives = dict(d.split(" ", 1) for d in policy.split("; "))
+    assert directives["default-src"] == "'self'"
+    assert directives["script-src-elem"] == f"'self' 'sha256-{digest}'"
+    assert "'unsafe-inline'" not in directives["script-src"]
+    assert directives["script-src-attr"] == "'none'"
+    assert directives["object-src"] == "'none'"
+    # inline handlers in a prerendered pane (JSON-escaped) need script-src-attr
+    with_handler = text.replace('{"a": 1}', '{"text": "<button onclick=\\"go(1)\\">"}')
+    assert dict(d.split(" ", 1) for d in page.csp_policy(with_handler).split("; "))[
+        "script-src-attr"] == "'unsafe-inline'"
+    out = page.add_csp(text)
+    assert out.index('http-equiv="Content-Security-Policy"') < out.index("<script")

@@ -163,3 +163,101 @@ def test_embed_in_a_sandboxed_iframe_from_another_origin(require_live, new_conte
         box = page.locator("#cnn").bounding_box()
         assert abs(box["height"] - heights[-1]) <= 2          # auto-height applied
         assert frame.locator("html.cnn-embed").count() == 1
+
+
+CSP_LISTENER = """window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.__csp.push(e.violatedDirective + " " + e.blockedURI));"""
+
+INJECT = """() => {
+  const s = document.createElement("script");
+  s.textContent = "window.__injected = 'script'";
+  document.body.appendChild(s);
+  const d = document.createElement("div");
+  d.innerHTML = '<img src="data:," onerror="window.__injected = \\'handler\\'">';
+  document.body.appendChild(d);
+}"""
+
+
+@pytest.mark.live
+def test_live_tier_under_the_content_security_policy(require_live, new_context):
+    """The pages carry a CSP <meta>: the page goes live with no violation, and a script
+    injected into the page (element or inline handler) does not run."""
+    for name in ("index.html", "embed.html"):
+        text = (require_live.path / name).read_text()
+        assert '<meta http-equiv="Content-Security-Policy"' in text
+        policy = text.split('http-equiv="Content-Security-Policy" content="', 1)[1].split('"', 1)[0]
+        assert "default-src 'self'" in policy and "'unsafe-inline'" not in policy.split(
+            "style-src", 1)[0], policy
+    ctx, _ = new_context()
+    page = ctx.new_page()
+    page.add_init_script(CSP_LISTENER)
+    with serve(require_live.path) as srv:
+        page.goto(srv.url + "index.html")
+        click_layer_and_check_card(page)
+        assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
+        box = page.locator("input.bk-input").first
+        box.fill("7")
+        box.press("Enter")
+        page.locator("#py-out").filter(has_text="python: sum=21 n=7").wait_for(timeout=10000)
+        assert page.evaluate("window.__csp") == []
+        page.evaluate(INJECT)
+        page.wait_for_timeout(500)
+        assert page.evaluate("window.__injected") is None
+        blocked = page.evaluate("window.__csp")
+        assert any(v.startswith("script-src-elem") for v in blocked), blocked
+        assert any(v.startswith("script-src-attr") for v in blocked), blocked
+
+
+@pytest.mark.live
+def test_a_tampered_wheel_is_named_with_both_hashes(require_live, new_context, tmp_path):
+    """A wheel changed after the build is refused by its sha256, and the page says which
+    file and both hashes (it used to end in "No module named 'pyviz_comms'")."""
+    www = tmp_path / "www"
+    shutil.copytree(require_live.path, www)
+    wheel = next((www / "pyodide").glob("pyviz_comms-*.whl"))
+    lock = (www / "pyodide" / "pyodide-lock.json").read_text()
+    expected = __import__("json").loads(lock)["packages"]["pyviz-comms"]["sha256"]
+    with open(wheel, "ab") as f:
+        f.write(b"tampered")
+    got = __import__("hashlib").sha256(wheel.read_bytes()).hexdigest()
+    ctx, _ = new_context()
+    page = ctx.new_page()
+    with serve(www) as srv:
+        page.goto(srv.url + "index.html")
+        assert wait_tier(page) == "error"
+        reason = page.locator("#cnn-status").text_content()
+        assert f"pyodide/{wheel.name}" in reason, reason
+        assert got in reason and expected in reason, reason
+        assert "No module named" not in reason
+        click_layer_and_check_card(page)          # the static page keeps working
+
+
+@pytest.mark.live
+def test_a_missing_wheel_is_named(require_live, new_context, tmp_path):
+    www = tmp_path / "www"
+    shutil.copytree(require_live.path, www)
+    wheel = next((www / "pyodide").glob("param-*.whl"))
+    wheel.unlink()
+    ctx, _ = new_context()
+    page = ctx.new_page()
+    with serve(www) as srv:
+        page.goto(srv.url + "index.html")
+        assert wait_tier(page) == "error"
+        reason = page.locator("#cnn-status").text_content()
+        assert f"pyodide/{wheel.name} is missing from the site (HTTP 404" in reason, reason
+        assert "No module named" not in reason
+
+
+def test_opened_from_disk_the_static_tier_works_under_the_policy(live_site, new_context):
+    """file:// (a double-click on index.html): the prerendered page works under its CSP, and
+    the reason names the fix (a web server), not the sandbox (both have an opaque origin)."""
+    ctx, _ = new_context()
+    page = ctx.new_page()
+    page.add_init_script(CSP_LISTENER)
+    page.goto((live_site.path / "index.html").as_uri())
+    click_layer_and_check_card(page)
+    if live_site.live:
+        assert wait_tier(page, timeout=30000) == "error"
+        assert "through a web server" in page.evaluate("window.cnnExplorer.reason")
+    assert page.evaluate("window.__csp") == []

@@ -4,7 +4,7 @@ The site is built once per session (`real_site` in conftest.py)."""
 from __future__ import annotations
 
 import pytest
-from site_helpers import NO_NUMPY_REASON, PROJECT, serve, wait_tier
+from site_helpers import LIVE_TIMEOUT_MS, NO_NUMPY_REASON, PROJECT, serve, wait_tier
 
 from pyodide_build.build import DEFAULT_ENTRY
 
@@ -36,3 +36,213 @@ def test_real_app_static_then_live(real_site, new_context):
         assert tier == "live", page.evaluate("window.cnnExplorer.reason")
         page.get_by_role("button", name="Pool1", exact=True).click()
         card.filter(has_text="(32, 16, 16)").wait_for(timeout=10000)
+
+
+# ---------------------------------------------------------------- the hand-off to Python
+
+CSP_LISTENER = """window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " + (e.sample || "")));"""
+
+# the largest horizontal scroll offset of any element, shadow roots included
+SCROLLED = """() => {
+  let best = 0;
+  (function walk(root) {
+    for (const el of root.querySelectorAll("*")) {
+      best = Math.max(best, el.scrollLeft);
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+  })(document);
+  return best;
+}"""
+
+# open <details> (summary text) and pressed toggles (text), shadow roots included
+DOM_STATE = """() => {
+  const open = [], pressed = [];
+  (function walk(root) {
+    for (const el of root.querySelectorAll("*")) {
+      if (el.tagName === "DETAILS" && el.open) open.push(el.querySelector("summary").textContent.trim());
+      if (el.tagName === "BUTTON" && el.getAttribute("aria-pressed") === "true" && !el.dataset.i)
+        pressed.push(el.textContent.trim());
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+  })(document);
+  return {open, pressed};
+}"""
+
+
+def card_shows(page, text: str, timeout=10000):
+    page.locator("#layer-details").filter(has_text=text).wait_for(timeout=timeout)
+
+
+def hold_worker(ctx) -> list:
+    """Hold back the worker script (Python cannot start) until the test releases it."""
+    held: list = []
+    ctx.route("**/assets/worker.js", lambda route: held.append(route))
+    return held
+
+
+def release(page, held: list) -> None:
+    page.wait_for_function("window.cnnExplorer && window.cnnExplorer.marks.prerendered >= 0")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the page never asked for the worker"
+    held.pop().continue_()
+
+
+def test_fragment_selection_survives_the_hand_off(real_site, new_context):
+    """#layer=Conv2: Conv2's card in the static tier and once Python is live (it used to fall
+    back to the placeholder), with no CSP violation; clicks keep working after the swap."""
+    out, report, _ = real_site
+    if not report.live:
+        pytest.skip(NO_NUMPY_REASON)
+    ctx, _ = new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.add_init_script(CSP_LISTENER)
+    with serve(out) as srv:
+        page.goto(srv.url + "index.html#layer=Conv2")
+        card_shows(page, "(64, 16, 16)")
+        assert page.evaluate("document.documentElement.dataset.tier") == "static"
+        assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
+        page.wait_for_timeout(500)
+        text = page.locator("#layer-details").text_content()
+        assert "(64, 16, 16)" in text and "18,496" in text, text
+        page.get_by_role("button", name="Pool1", exact=True).click()
+        card_shows(page, "(32, 16, 16)")
+        page.get_by_role("button", name="Conv2", exact=True).click()
+        card_shows(page, "18,496")
+        assert page.evaluate("window.__csp") == []
+
+
+def test_what_the_reader_did_while_static_survives_the_hand_off(real_site, new_context):
+    """A selection, quiz mode, an open <details> and the scroll position, all made before
+    Python was live, are all still there after the swap."""
+    out, report, _ = real_site
+    if not report.live:
+        pytest.skip(NO_NUMPY_REASON)
+    ctx, _ = new_context(viewport={"width": 1280, "height": 700})
+    held = hold_worker(ctx)
+    page = ctx.new_page()
+    with serve(out) as srv:
+        page.goto(srv.url + "index.html")
+        page.get_by_role("button", name="FC1", exact=True).click()
+        card_shows(page, "524,544")
+        page.get_by_role("button", name="Quiz mode").click()
+        card_shows(page, "predict")
+        page.get_by_text("Where the cost lives").click()
+        page.mouse.wheel(0, 600)
+        page.wait_for_timeout(300)
+        before = page.evaluate(DOM_STATE)
+        summary = page.get_by_text("Where the cost lives")
+        top = summary.bounding_box()["y"]           # what the reader looks at, on screen
+        assert "Where the cost lives" in before["open"] and "Quiz mode" in before["pressed"]
+        assert page.evaluate("window.scrollY") > 100 and 0 <= top < 700
+        assert page.evaluate("document.documentElement.dataset.tier") == "static"
+        release(page, held)
+        assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
+        page.wait_for_timeout(800)
+        after = page.evaluate(DOM_STATE)
+        assert set(before["open"]) <= set(after["open"]), (before, after)
+        assert "Quiz mode" in after["pressed"], after
+        card = page.locator("#layer-details")
+        assert "FC1" in card.text_content() and "predict" in card.text_content()
+        assert abs(summary.bounding_box()["y"] - top) <= 40, (top, summary.bounding_box())
+        # the live document got the selection too (Python's side follows it)
+        page.get_by_role("button", name="Quiz mode").click()
+        card_shows(page, "524,544")
+
+
+def test_phone_diagram_scrolls_to_the_selection_after_the_hand_off(real_site, new_context):
+    out, report, _ = real_site
+    if not report.live:
+        pytest.skip(NO_NUMPY_REASON)
+    ctx, _ = new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    page = ctx.new_page()
+    with serve(out) as srv:
+        page.goto(srv.url + "index.html#layer=Logits")
+        card_shows(page, "(10)")
+        page.wait_for_function(f"({SCROLLED})() > 0", timeout=10000)
+        assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
+        page.wait_for_function(f"({SCROLLED})() > 0", timeout=10000)
+        assert "(10)" in page.locator("#layer-details").text_content()
+
+
+HOST_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>host</title></head>
+<body><h1>Course notes</h1>
+<iframe id="cnn" src="{src}" style="width:100%;border:0;height:150px"
+        sandbox="{sandbox}" title="CNN explorer"></iframe>
+<script>
+window.heights = []; window.lti = []; window.tiers = []; window.reasons = [];
+addEventListener("message", function (e) {{
+  var f = document.getElementById("cnn");
+  if (e.source !== f.contentWindow || !e.data) return;
+  if (e.data.type === "cnn-explorer:height") {{ f.style.height = e.data.height + "px"; heights.push(e.data.height); }}
+  if (e.data.subject === "lti.frameResize") lti.push(e.data.height);
+  if (e.data.type === "cnn-explorer:tier") {{ tiers.push(e.data.tier); reasons.push(e.data.reason); }}
+}});
+</script></body></html>"""
+
+
+def host_page(tmp_path, src: str, sandbox: str):
+    host_dir = tmp_path / "host"
+    host_dir.mkdir(exist_ok=True)
+    (host_dir / "index.html").write_text(HOST_PAGE.format(src=src, sandbox=sandbox))
+    return host_dir
+
+
+def test_embed_keeps_the_layer_and_its_height_through_the_hand_off(real_site, new_context,
+                                                                    tmp_path):
+    """The README's embed (#layer=Conv2&hide=editor) in a host page: Conv2's card before and
+    after live; the height messages never collapse; Canvas's lti.frameResize goes along."""
+    out, report, _ = real_site
+    if not report.live:
+        pytest.skip(NO_NUMPY_REASON)
+    ctx, _ = new_context(viewport={"width": 1100, "height": 800})
+    page = ctx.new_page()
+    with serve(out) as site:
+        host = host_page(tmp_path, site.url + "embed.html#layer=Conv2&hide=editor",
+                         "allow-scripts allow-same-origin")
+        with serve(host) as h:
+            page.goto(h.url + "index.html")
+            frame = page.frame_locator("#cnn")
+            frame.locator("#layer-details").filter(has_text="(64, 16, 16)").wait_for(timeout=15000)
+            page.wait_for_function("window.tiers.includes('live') || window.tiers.includes('error')",
+                                   timeout=LIVE_TIMEOUT_MS)
+            assert "live" in page.evaluate("window.tiers"), page.evaluate("window.reasons")
+            page.wait_for_timeout(1500)
+            text = frame.locator("#layer-details").text_content()
+            assert "(64, 16, 16)" in text and "18,496" in text, text
+            heights = page.evaluate("window.heights")
+            assert heights and min(heights) > 200, heights
+            assert page.evaluate("window.lti") == heights
+            box = page.locator("#cnn").bounding_box()
+            assert abs(box["height"] - heights[-1]) <= 2
+
+
+def test_embed_in_a_sandbox_without_same_origin(real_site, new_context, tmp_path):
+    """sandbox="allow-scripts" only (an opaque origin: no service worker, no storage): the
+    static tier works; Python cannot start there and the page says why in one line."""
+    out, report, _ = real_site
+    ctx, _ = new_context(viewport={"width": 1100, "height": 800})
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    with serve(out) as site:
+        host = host_page(tmp_path, site.url + "embed.html#layer=Conv2", "allow-scripts")
+        with serve(host) as h:
+            page.goto(h.url + "index.html")
+            frame = page.frame_locator("#cnn")
+            frame.locator("#layer-details").filter(has_text="(64, 16, 16)").wait_for(timeout=15000)
+            frame.get_by_role("button", name="Pool1", exact=True).click()
+            frame.locator("#layer-details").filter(has_text="(32, 16, 16)").wait_for(timeout=10000)
+            if report.live:
+                page.wait_for_function("window.tiers.includes('error')", timeout=30000)
+                reason = page.evaluate("window.reasons[window.tiers.indexOf('error')]")
+                assert "sandboxed frame without allow-same-origin" in reason, reason
+                status = frame.locator("#cnn-status")
+                assert status.is_visible() and "allow-same-origin" in status.text_content()
+            page.wait_for_function("window.heights.length > 0", timeout=10000)
+            assert min(page.evaluate("window.heights")) > 200
+    assert not errors, errors
