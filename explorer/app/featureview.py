@@ -234,7 +234,11 @@ class FeatureView:
         hit = tile_at(event.x, event.y, min(c, MAX_CHANNELS), h, w)
         if hit is None:
             return
-        self.highlight(record, hit[1], hit[2])
+        try:
+            self.highlight(record, hit[1], hit[2])
+        except Exception as exc:   # noqa: BLE001 - shown under the maps, not only in the console
+            self.caption.object = self._base + busy_html(
+                f"The receptive field could not be drawn ({exc.__class__.__name__}: {exc}).", spinner=False)
 
     def highlight(self, record: LayerRecord, row: int, col: int) -> tuple[float, float, float, float] | None:
         """Draw the receptive field of output pixel (row, col) on the input image."""

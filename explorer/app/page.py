@@ -171,10 +171,16 @@ class Explorer:
             # put the selection Python made back (the browser follows), never a stale index.
             self.views.source.selected.indices = [i for i in (old or []) if 0 <= i < n][:1]
             return
-        if self.editor is not None:
-            self.editor.show(self.network, index)
-        if self.features is not None:
-            self.features.show_layer(index)
+        try:
+            if self.editor is not None:
+                self.editor.show(self.network, index)
+            if self.features is not None:
+                self.features.show_layer(index)
+        except Exception as exc:   # noqa: BLE001 - say it on the page; card and diagram still work
+            log.exception("updating the editor/feature maps for a selection failed")
+            self.notice.object = self._notice_html(
+                f"Selecting this layer failed in the editor or the feature maps ({exc.__class__.__name__}: {exc}); "
+                "the card and the diagram are up to date.")
 
     def apply_json(self, data: dict[str, Any]) -> str | None:
         """Validate and show a candidate network; return the error message, or None.

@@ -180,3 +180,10 @@ def test_a_long_update_says_so_first_and_a_newer_one_wins(monkeypatch) -> None:
     for callback in pending:
         callback()
     assert app.network.name == "Second"
+
+
+def test_a_failure_while_selecting_is_shown_on_the_page(monkeypatch) -> None:
+    app = Explorer(live=True)
+    monkeypatch.setattr(app.features, "show_layer", lambda _i: (_ for _ in ()).throw(ValueError("no maps")))
+    app.select("Conv2")
+    assert "ValueError: no maps" in app.notice.object and 'role="alert"' in app.notice.object
