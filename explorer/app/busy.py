@@ -41,7 +41,7 @@ def run_soon(callback: Callable[[], None]) -> bool:
     if sys.platform == "emscripten":                              # Pyodide: let the worker post the patch
         import asyncio
 
-        from panel.io.document import set_curdoc
+        from panel.io.state import set_curdoc
 
         def run() -> None:
             if doc is None:
