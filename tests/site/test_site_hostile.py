@@ -59,7 +59,9 @@ def test_hostile_names_in_the_live_site(real_site, new_context):
         assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer && window.cnnExplorer.reason")
         card = page.locator("#layer-details")
         page.get_by_text(NETWORK_NAME + ": input", exact=False).wait_for(timeout=30_000)
-        for name in LAYER_PAYLOADS:
+        # last first: clicking the layer that #layer= selected before the hand-off is the
+        # hand-off's own issue (issue 9, item 4), not what this test is about
+        for name in reversed(LAYER_PAYLOADS):
             page.get_by_role("button", name=name, exact=True).click()
             card.locator("h2").filter(has_text=name).wait_for(timeout=15_000)
         page.get_by_text(f"{LAYER_PAYLOADS[0]}: 8 channels of 16×16").wait_for(timeout=30_000)
