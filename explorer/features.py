@@ -27,19 +27,20 @@ class FeatureMaps:
 class Budget:
     """How much forward-pass work one page may do (docs/design.md, "Bounded work").
 
-    `rate` is a rough measured speed of the numpy engine there, used only to decide whether
-    to show a busy indicator first and to say how long it may take.
+    `rate` and `per_layer` are rough measured speeds there (bench/apply_time.py), used only
+    to decide whether to show a busy indicator first and to say how long it may take.
     """
 
     where: str            # "the browser" / "this computer", as the skip message says it
     max_macs: int
     max_bytes: int        # activations of every layer plus the largest im2col buffer
-    rate: float           # MACs per second
+    rate: float           # MACs per second of the forward pass
+    per_layer: float      # seconds per layer of the page's update (views, editor, small convs)
 
 
 # Pyodide ran a 10-GMAC network in 84 s (0.12 GMAC/s); desktop numpy does ~2.5 GMAC/s on 2 cores.
-BROWSER = Budget("the browser", 1_000_000_000, 512 * 2**20, 1.2e8)
-DESKTOP = Budget("this computer", 20_000_000_000, 2 * 2**30, 2.5e9)
+BROWSER = Budget("the browser", 1_000_000_000, 512 * 2**20, 1.2e8, 0.01)
+DESKTOP = Budget("this computer", 20_000_000_000, 2 * 2**30, 2.5e9, 0.004)
 BUSY_SECONDS = 0.5    # longer computations show a busy indicator first
 
 
@@ -59,6 +60,19 @@ def forward_cost(analysis: Analysis) -> tuple[int, int]:
             kh, kw = r.layer.kernel_size
             im2col = max(im2col, r.input_shape[0] * kh * kw * math.prod(r.output_shape[1:]) * 4)
     return analysis.total_macs, analysis.total_activation_bytes + im2col
+
+
+def forward_seconds(analysis: Analysis, budget: Budget | None = None) -> float:
+    """Rough time of the feature-map forward pass here."""
+    budget = budget or current_budget()
+    return forward_cost(analysis)[0] / budget.rate
+
+
+def update_seconds(analysis: Analysis, budget: Budget | None = None) -> float:
+    """Rough time of showing a network on the page, feature maps included (unless skipped)."""
+    budget = budget or current_budget()
+    forward = 0.0 if skip_reason(analysis, budget) else forward_seconds(analysis, budget)
+    return forward + len(analysis.records) * budget.per_layer
 
 
 def skip_reason(analysis: Analysis, budget: Budget | None = None) -> str | None:

@@ -7,8 +7,7 @@ final output as softmax probabilities.
 from __future__ import annotations
 
 import math
-import sys
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import panel as pn
@@ -18,9 +17,10 @@ from bokeh.palettes import RdBu11, Viridis256
 from bokeh.plotting import figure
 
 from ..analysis import Analysis, LayerRecord, rf_box
-from ..features import BUSY_SECONDS, FeatureMaps, compute, current_budget, forward_cost, skip_reason
+from ..features import BUSY_SECONDS, FeatureMaps, compute, forward_cost, forward_seconds, skip_reason
 from ..samples import SAMPLES, to_rgba
 from ..text import html
+from .busy import BUSY_CSS, busy_html, run_soon
 from .rows import wrap_row
 
 MAX_CHANNELS = 128
@@ -28,37 +28,6 @@ MAX_CHANNELS = 128
 # than a phone): let these columns shrink to the screen and scroll the grid instead
 FIT = {"min-width": "0px", "max-width": "100%"}
 GAP = 0.12   # space between channel tiles, in tile units
-BUSY_CSS = """
-.cnnx-spinner { display: inline-block; width: 12px; height: 12px; margin-right: 6px; vertical-align: -1px;
-  border: 2px solid #8c959f; border-top-color: transparent; border-radius: 50%;
-  animation: cnnx-spin 0.8s linear infinite; }
-@keyframes cnnx-spin { to { transform: rotate(360deg); } }
-@media (prefers-reduced-motion: reduce) { .cnnx-spinner { animation: none; } }
-"""
-
-
-def run_soon(callback: Callable[[], None]) -> bool:
-    """Run `callback` after the current changes reach the browser (so a busy message shows
-    first); False when there is no event loop to wait for (then the caller runs it now)."""
-    doc = pn.state.curdoc
-    if doc is not None and doc.session_context is not None:      # Panel server
-        doc.add_next_tick_callback(callback)
-        return True
-    if sys.platform == "emscripten":                              # Pyodide: let the worker post the patch
-        import asyncio
-        from panel.io.document import set_curdoc
-
-        def run() -> None:
-            if doc is None:
-                callback()
-                return
-            with set_curdoc(doc):
-                callback()
-        asyncio.get_event_loop().call_later(0.02, run)
-        return True
-    return False
-
-
 def grid_layout(channels: int) -> tuple[int, int]:
     """(columns, rows) for a near-square grid of channel tiles."""
     cols = max(1, math.ceil(math.sqrt(channels)))
@@ -155,7 +124,7 @@ class FeatureView:
             self._clear(reason)
             return
         macs, _ = forward_cost(analysis)
-        seconds = macs / current_budget().rate
+        seconds = forward_seconds(analysis)
         if seconds > BUSY_SECONDS:
             self._clear(f"Computing the feature maps: {macs / 1e9:,.1f} GMACs, about {math.ceil(seconds)} s…",
                         busy=True)
@@ -188,9 +157,7 @@ class FeatureView:
         self.grid_src.data = {"image": [], "x": [], "y": [], "dw": [], "dh": [], "label": []}
         self.bar_src.data = {"x": [], "top": [], "label": []}
         self.bar_fig.visible = False
-        spinner = '<span class="cnnx-spinner" aria-hidden="true"></span>' if busy else ""
-        self.caption.object = self._base = (f'<p class="cnnx-feature-note" role="status">{spinner}'
-                                            f'{html(message)}</p>')
+        self.caption.object = self._base = busy_html(message, spinner=busy)
 
     # -- drawing ----------------------------------------------------------------------------------
     def _record(self) -> LayerRecord | None:
@@ -267,7 +234,11 @@ class FeatureView:
         hit = tile_at(event.x, event.y, min(c, MAX_CHANNELS), h, w)
         if hit is None:
             return
-        self.highlight(record, hit[1], hit[2])
+        try:
+            self.highlight(record, hit[1], hit[2])
+        except Exception as exc:   # noqa: BLE001 - shown under the maps, not only in the console
+            self.caption.object = self._base + busy_html(
+                f"The receptive field could not be drawn ({exc.__class__.__name__}: {exc}).", spinner=False)
 
     def highlight(self, record: LayerRecord, row: int, col: int) -> tuple[float, float, float, float] | None:
         """Draw the receptive field of output pixel (row, col) on the input image."""

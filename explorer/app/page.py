@@ -7,15 +7,17 @@ what was on screen.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 import panel as pn
 from bokeh.models import CustomJS, Div
 
 from ..analysis import Analysis, analyse
+from ..features import BUSY_SECONDS, update_seconds
 from ..spec import ArchitectureError, Network, default_network, from_json
 from ..text import html
 from ..urlstate import decode_arch, encode_arch, parse_fragment
+from .busy import BUSY_CSS, busy_html, run_soon
 from .views import Views
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,8 @@ class Explorer:
         self.live = live
         self.views = Views(self.analysis)
         self.notice = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.busy = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[BUSY_CSS], name="cnnx-busy")
+        self._generation = 0   # a newer network makes a pending (deferred) one stale
         # Python writes the encoded network here; a client callback mirrors it into the URL.
         self.url_sink = Div(name="cnnx-url", text="", visible=False)
         self.url_sink.js_on_change("text", CustomJS(code="""
@@ -68,6 +72,12 @@ class Explorer:
     def load_fragment(self, fragment: str) -> None:
         """Apply `#layer=…&arch=…&hide=…`. A corrupted arch keeps the current network and says so."""
         frag = parse_fragment(fragment)
+
+        def select_layer() -> None:   # on the network of the link, once it is shown
+            index = self._index_of(frag.layer)
+            if index is not None:
+                self.views.source.selected.indices = [index]
+
         if frag.arch and self.live and frag.arch != self.url_sink.text:
             try:
                 candidate = decode_arch(frag.arch)
@@ -75,17 +85,17 @@ class Explorer:
             except ArchitectureError as exc:
                 self.notice.object = self._notice_html(
                     f"The network in the link could not be loaded: {exc}. The network on screen is unchanged.")
+                select_layer()
             except Exception as exc:   # noqa: BLE001 - a hostile link must never stop the page
                 log.exception("loading the network from the link failed")
                 self.notice.object = self._notice_html(
                     f"The network in the link could not be loaded ({exc.__class__.__name__}: {exc}). "
                     "The network on screen is unchanged.")
+                select_layer()
             else:
-                if self._show(analysis):
-                    self.notice.object = ""
-        index = self._index_of(frag.layer)
-        if index is not None:
-            self.views.source.selected.indices = [index]
+                self._show_soon(analysis, clear_notice=True, then=select_layer)
+        else:
+            select_layer()
         hidden = {f"cnnx-part-{part}" for part in frag.hide}
         if "cnnx-part-table" in hidden:
             hidden.add("cnnx-part-tableheading")
@@ -117,7 +127,7 @@ class Explorer:
                                css_classes=["cnnx-part-tableheading"])
         self._parts = [header, v.figure, v.legend, v.nav, v.card, v.table, v.code, v.summary, editor, v.insights,
                        v.quiz_toggle, features, heading]
-        return pn.Column(header, self.notice, v.summary, diagram, v.legend, v.nav, v.quiz_toggle, v.live, v.card,
+        return pn.Column(header, self.notice, self.busy, v.summary, diagram, v.legend, v.nav, v.quiz_toggle, v.live, v.card,
                          editor, features, heading, v.table, v.insights, v.code, self.url_sink, self.url_source,
                          sizing_mode="stretch_width", max_width=1400,
                          styles={"margin": "0 auto", "padding": "0 8px", "min-width": "0px"})
@@ -161,10 +171,16 @@ class Explorer:
             # put the selection Python made back (the browser follows), never a stale index.
             self.views.source.selected.indices = [i for i in (old or []) if 0 <= i < n][:1]
             return
-        if self.editor is not None:
-            self.editor.show(self.network, index)
-        if self.features is not None:
-            self.features.show_layer(index)
+        try:
+            if self.editor is not None:
+                self.editor.show(self.network, index)
+            if self.features is not None:
+                self.features.show_layer(index)
+        except Exception as exc:   # noqa: BLE001 - say it on the page; card and diagram still work
+            log.exception("updating the editor/feature maps for a selection failed")
+            self.notice.object = self._notice_html(
+                f"Selecting this layer failed in the editor or the feature maps ({exc.__class__.__name__}: {exc}); "
+                "the card and the diagram are up to date.")
 
     def apply_json(self, data: dict[str, Any]) -> str | None:
         """Validate and show a candidate network; return the error message, or None.
@@ -181,10 +197,36 @@ class Explorer:
             log.exception("validating a network failed")
             return self._refuse(f"This network could not be checked ({exc.__class__.__name__}: {exc}). "
                                 "The network on screen is unchanged.")
-        if not self._show(analysis):
+        if not self._show_soon(analysis):
             return self._refuse("This network could not be shown (the details are in the notice above). "
                                 "The network on screen is unchanged.")
         return None
+
+    def _show_soon(self, analysis: Analysis, *, clear_notice: bool = False,
+                   then: Callable[[], None] | None = None) -> bool:
+        """Show `analysis`; when that will take more than BUSY_SECONDS, say so first and do it
+        on the next turn of the event loop (then a failure is reported in the notice)."""
+        self._generation += 1
+        generation = self._generation
+
+        def finish() -> bool:
+            if generation != self._generation:
+                return True          # a newer network was applied meanwhile
+            shown = self._show(analysis)
+            if shown and clear_notice:
+                self.notice.object = ""
+            if then is not None:
+                then()
+            self.busy.object = ""     # last: it stays up until everything above is done
+            return shown
+
+        seconds = update_seconds(analysis)
+        if seconds > BUSY_SECONDS:
+            self.busy.object = busy_html(f"Working: showing “{analysis.network.name}” "
+                                         f"({len(analysis.records) - 1} layers), about {max(1, round(seconds))} s…")
+            if run_soon(finish):
+                return True
+        return finish()
 
     def _refuse(self, message: str) -> str:
         if self.editor is not None:

@@ -49,13 +49,12 @@ def test_memory_budget_counts_the_im2col_buffer() -> None:
     _, nbytes = forward_cost(analysis)
     im2col = 3 * 3 * 3 * 6 * 6 * 4
     assert nbytes == analysis.total_activation_bytes + im2col
-    tight = Budget("the browser", 10**12, nbytes - 1, 1e9)
+    tight = Budget("the browser", 10**12, nbytes - 1, 1e9, 0.01)
     assert "MiB for its forward pass" in skip_reason(analysis, tight)
 
 
 def test_over_budget_network_updates_everything_but_the_feature_maps(monkeypatch) -> None:
     monkeypatch.setattr(features, "current_budget", lambda: BROWSER)
-    monkeypatch.setattr(featureview, "current_budget", lambda: BROWSER)
     app = Explorer(live=True)
     app.select("Conv1")
     app._on_select("indices", [], [1])
@@ -160,3 +159,31 @@ def test_a_stale_selection_from_the_browser_is_put_back() -> None:
     app._on_select("indices", [1], [5])
     assert app.views.source.selected.indices == [1]
     assert app.editor.index == 1 and app.features.index == 1
+
+
+def test_a_long_update_says_so_first_and_a_newer_one_wins(monkeypatch) -> None:
+    from explorer.app import page as page_module
+    pending = []
+    monkeypatch.setattr(page_module, "run_soon", lambda callback: pending.append(callback) or True)
+    app = Explorer(live=True)
+    long = {"name": "Long", "input": {"channels": 1, "height": 4, "width": 4},
+            "layers": [{"type": "relu"}] * 400}
+    assert app.apply_json(long) is None
+    assert "Working: showing “Long” (400 layers)" in app.busy.object and 'role="status"' in app.busy.object
+    assert app.network.name == "CIFAR-10 CNN"          # not yet: the message goes out first
+    pending.pop()()
+    assert app.network.name == "Long" and app.busy.object == ""
+    assert len(app.views.source.data["name"]) == 401
+    # two long updates in a row: only the newer one is shown
+    assert app.apply_json({**long, "name": "First"}) is None
+    assert app.apply_json({**long, "name": "Second"}) is None
+    for callback in pending:
+        callback()
+    assert app.network.name == "Second"
+
+
+def test_a_failure_while_selecting_is_shown_on_the_page(monkeypatch) -> None:
+    app = Explorer(live=True)
+    monkeypatch.setattr(app.features, "show_layer", lambda _i: (_ for _ in ()).throw(ValueError("no maps")))
+    app.select("Conv2")
+    assert "ValueError: no maps" in app.notice.object and 'role="alert"' in app.notice.object

@@ -181,7 +181,9 @@ def start_server(argv: list[str], url: str, log: Path, timeout: float = 60.0) ->
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
         try:
-            with urllib.request.urlopen(url, timeout=15) as resp:  # a loaded machine renders slowly
+            # Each request builds a whole session: a short timeout on a loaded machine would
+            # abandon it and queue another, and the server would never catch up.
+            with urllib.request.urlopen(url, timeout=60) as resp:
                 if resp.status == 200:
                     return proc
         except OSError:

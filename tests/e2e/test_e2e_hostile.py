@@ -218,6 +218,19 @@ def test_a_long_forward_pass_shows_a_busy_message_first(page: Page, server_url: 
     slow = from_json(_convs(384, 2))     # ~5.5 GMACs: a few seconds of numpy
     page.goto(server_url + "#layer=Conv2&arch=" + encode_arch(slow))
     wait_ready(page)
-    expect(page.get_by_text("Computing the feature maps")).to_be_visible()
+    # the page's busy line, or the feature maps' own one, is up before the maps arrive
+    busy = page.get_by_text("Computing the feature maps").or_(page.get_by_text("Working: showing “2 convs"))
+    expect(busy.first).to_be_visible()
     expect(page.get_by_text("Conv2: 64 channels of 384×384", exact=False)).to_be_visible(timeout=60_000)
-    expect(page.get_by_text("Computing the feature maps")).to_have_count(0)
+    expect(busy).to_have_count(0)
+
+
+def test_a_long_page_update_shows_a_busy_message_first(page: Page, server_url: str) -> None:
+    long = from_json({"name": "Long", "input": {"channels": 1, "height": 8, "width": 8},
+                      "layers": [{"type": "relu"}] * 300})
+    page.goto(server_url)
+    wait_ready(page)
+    page.evaluate("(h) => { location.hash = h; }", "arch=" + encode_arch(long))
+    expect(page.get_by_text("Working: showing “Long” (300 layers)")).to_be_visible()
+    expect(layer_button(page, "ReLU300")).to_be_attached(timeout=60_000)
+    expect(page.get_by_text("Working: showing")).to_have_count(0)

@@ -409,7 +409,7 @@ def test_cli_errors_exit_2(text: str, size: str, words: list[str], tmp_path: Pat
 
 def test_cli_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["import", str(tmp_path / "nope.txt"), "--input", "3x32x32"]) == 2
-    assert "nope.txt: no such file" in capsys.readouterr().err
+    assert "nope.txt: no such file; check the path" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- against torch
