@@ -5,7 +5,7 @@ from typing import Any
 
 import jinja2
 import panel as pn
-from panel.io.resources import BASE_TEMPLATE
+from panel.io.resources import BASE_TEMPLATE, LOCAL_DIST
 
 from .page import TITLE, Explorer
 
@@ -17,8 +17,15 @@ _VIEWPORT_TEMPLATE = jinja2.Environment().from_string(
 
 def session() -> pn.viewable.Viewable:
     """One page per browser session; reads the URL fragment (layer, arch, hide) at start."""
-    explorer = Explorer(live=True)
     doc = pn.state.curdoc
+    if doc is not None:
+        # Panel points component stylesheets at its CDN unless the document says where its local
+        # copy is; it says so only when it serves the HTML page. A session Bokeh makes afresh for a
+        # returning websocket (the first one expired, e.g. on a slow client) never gets that page,
+        # so say it here, before any model is rendered: the page must stay offline.
+        doc.template_variables.setdefault("dist_url", f"{pn.state.rel_path}/{LOCAL_DIST}" if pn.state.rel_path
+                                          else LOCAL_DIST)
+    explorer = Explorer(live=True)
     if doc is not None:
         doc.js_on_event("document_ready", explorer.views.ready("live"))
         # Panel's page template has no viewport meta: phones would lay the page out 980 px wide.
