@@ -14,12 +14,14 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .analysis import analyse
+from .import_blocks import SEMANTICS, SEQUENTIAL, UNSUPPORTED, Builder, Module, _shared_pool, printed_order
 from .spec import LAYER_TYPES, MAX_LAYERS, MAX_SIZE, ArchitectureError, Network, from_json
 
 MAX_TEXT = 200_000   # characters of model text
 MAX_INT = 10**12     # largest integer literal or intermediate result
 MAX_DEPTH = 32       # nesting of Sequentials and of expressions
 MAX_NAME = 40        # longest child name kept as a layer name
+MAX_MODULES = 2_000  # modules in a print(model) tree (torchvision's largest CNNs have about 1,000)
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class _Module:
     keywords: tuple[str, ...] = ()      # keyword-only arguments
     ignored: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # unmodelled: accepted values
     any_args: bool = False              # takes *args, **kwargs and ignores them
+    words: tuple[str, ...] = ()         # arguments print(model) writes as bare words (mode=row)
+    defaults: dict[str, Any] = field(default_factory=dict)  # PyTorch defaults left out of the layer
 
 
 _DEVICE = {"device": (None,), "dtype": (None,)}
@@ -46,20 +50,29 @@ MODULES: dict[str, _Module] = {
                            1, ("bias",), {"track_running_stats": (True,), "bias": (True,), **_DEVICE}),
     "ReLU": _Module("relu", ("inplace",), ignored=_INPLACE),
     "LeakyReLU": _Module("leaky_relu", ("negative_slope", "inplace"), ignored=_INPLACE),
+    "ReLU6": _Module("relu6", ("inplace",), ignored=_INPLACE),
+    "SiLU": _Module("silu", ("inplace",), ignored=_INPLACE),
+    "Hardswish": _Module("hardswish", ("inplace",), ignored=_INPLACE),
+    "Hardsigmoid": _Module("hardsigmoid", ("inplace",), ignored=_INPLACE),
+    "GELU": _Module("gelu", ("approximate",), words=("approximate",)),
     "Sigmoid": _Module("sigmoid", any_args=True),
     "Tanh": _Module("tanh", any_args=True),
     "MaxPool2d": _Module("maxpool2d", ("kernel_size", "stride", "padding", "dilation", "return_indices",
                                        "ceil_mode"),
-                         1, ignored={"dilation": (1, (1, 1)), "return_indices": (False,), "ceil_mode": (False,)}),
+                         1, ignored={"dilation": (1, (1, 1)), "return_indices": (False,)},
+                         defaults={"ceil_mode": False}),
     "AvgPool2d": _Module("avgpool2d", ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
                                        "divisor_override"),
-                         1, ignored={"ceil_mode": (False,), "count_include_pad": (True,),
-                                     "divisor_override": (None,)}),
+                         1, ignored={"divisor_override": (None,)},
+                         defaults={"ceil_mode": False, "count_include_pad": True}),
     "AdaptiveAvgPool2d": _Module("adaptive_avgpool2d", ("output_size",), 1),
+    "AdaptiveMaxPool2d": _Module("adaptive_maxpool2d", ("output_size", "return_indices"), 1,
+                                 ignored={"return_indices": (False,)}),
+    "StochasticDepth": _Module("stochastic_depth", ("p", "mode"), 2, words=("mode",)),
     "Dropout": _Module("dropout", ("p", "inplace"), ignored=_INPLACE),
     "Flatten": _Module("flatten", ("start_dim", "end_dim"), ignored={"start_dim": (1,), "end_dim": (-1,)}),
     "Linear": _Module("linear", ("in_features", "out_features", "bias", "device", "dtype"), 2, ignored=_DEVICE),
-    "Identity": _Module(None, any_args=True),
+    "Identity": _Module("identity", any_args=True),  # dropped from a plain Sequential, kept in a graph
 }
 SUPPORTED = ", ".join(["Sequential", *MODULES])
 
@@ -89,30 +102,179 @@ def parse_input_size(text: str) -> tuple[int, int, int]:
 
 def import_text(text: str, input_shape: tuple[int, int, int], name: str = "Imported model") -> Network:
     """Read a model's text and return the validated Network (fields, then shapes)."""
+    return import_model(text, input_shape, name)[0]
+
+
+def import_model(text: str, input_shape: tuple[int, int, int], name: str = "Imported model"
+                 ) -> tuple[Network, list[str]]:
+    """Read a model's text; return the validated Network and notes on what was assumed.
+
+    An nn.Sequential of plain layers gives a flat network, exactly as before graphs existed
+    (and no notes). Anything else is read as a module tree and turned into graph nodes by
+    `explorer.import_blocks` (docs/design.md, "Graph networks"), with a note for every
+    assumption the print-out cannot confirm.
+    """
     if not isinstance(text, str):
         raise ArchitectureError("the model text must be a string")
     if len(input_shape) != 3:
         raise ArchitectureError("the input size must be (channels, height, width)")
+    label = name.strip() if isinstance(name, str) and name.strip() else "Imported model"
     try:
         source, keys = _source(text)
         call = _top_call(_parse(source))
-        found: list[tuple[dict[str, Any], int, str | None]] = []
-        _children(call, keys, found, 0)
+        if _callee(call.func) == "Sequential" and _plain(call, keys, 0):
+            return _flat(call, keys, input_shape, label), []
+        model = _tree(call, keys, "", 0, [0])
     except RecursionError:
         raise ArchitectureError("the model text is nested too deeply to read") from None
+    return _graph(model, input_shape, label)
+
+
+def _flat(call: ast.Call, keys: dict[int, str], input_shape: tuple[int, int, int], label: str) -> Network:
+    """An nn.Sequential of layers (nested Sequentials flattened in order) → a flat Network."""
+    found: list[tuple[dict[str, Any], int, str | None]] = []
+    _children(call, keys, found, 0)
     if not found:
         raise ArchitectureError(f"line {call.lineno}: the Sequential has no layers; "
                                 "add modules such as nn.Conv2d(3, 16, 3)")
     layers = _name_layers(found)
     c, h, w = input_shape
-    data = {"name": name.strip() if isinstance(name, str) and name.strip() else "Imported model",
-            "input": {"channels": c, "height": h, "width": w}, "layers": layers}
+    data = {"name": label, "input": {"channels": c, "height": h, "width": w}, "layers": layers}
     try:
         network = from_json(data)
         analyse(network)
     except ArchitectureError as exc:
         raise _at_line(exc, [line for _, line, _ in found]) from None
     return network
+
+
+def _graph(model: Module, input_shape: tuple[int, int, int], label: str) -> tuple[Network, list[str]]:
+    """A module tree → a graph Network, via the class semantics of `import_blocks`."""
+    c, h, w = input_shape
+    taken = set(_paths(model))
+
+    def build(reuse_pool: bool) -> tuple[Network, Builder]:
+        builder = Builder(taken=set(taken))
+        if model.cls in SEMANTICS or model.cls in SEQUENTIAL or model.cls in UNSUPPORTED:
+            layers = builder.content(model)
+            if model.cls in SEMANTICS:
+                builder.notes.insert(0, f"read as torchvision's {model.cls}: the skips, concatenations, gates "
+                                        "and flattens of its forward() are built in")
+        else:
+            layers = printed_order(model, builder, reuse_pool)
+        if not layers:
+            raise ArchitectureError(f"line {model.line}: {model.cls} has no layers; "
+                                    "add modules such as nn.Conv2d(3, 16, 3)")
+        data = {"name": label, "input": {"channels": c, "height": h, "width": w}, "layers": layers}
+        try:
+            network = from_json(data)
+            analyse(network)
+        except ArchitectureError as exc:
+            raise _at_name(exc, builder.lines) from None
+        return network, builder
+
+    ordered = model.cls not in SEMANTICS and model.cls not in SEQUENTIAL and model.cls not in UNSUPPORTED
+    try:
+        network, builder = build(False)
+    except ArchitectureError as first:
+        if not ordered or _shared_pool(model) is None:
+            raise
+        try:  # one pooling module applied after every convolution (the CIFAR-10 tutorial's Net)
+            network, builder = build(True)
+        except ArchitectureError:
+            raise first from None
+        pool = model.children[_shared_pool(model) or ""].path
+        again = [n.split("#")[0] for n in builder.lines if n.startswith(pool + "#")]
+        builder.note(f"{pool} is applied after every convolution that follows it ({len(again) + 1} times), "
+                     "as `self.pool` is in the PyTorch CIFAR-10 tutorial; printed order alone gives the wrong "
+                     "sizes")
+    if ordered:
+        builder.notes[:0] = [
+            f"{model.cls} is not a torchvision model the importer knows: its children are assumed to run in "
+            "printed order",
+            "activations called as functions in forward() (F.relu, torch.sigmoid) are not in print(model) "
+            "and are missing; add them in the editor or the JSON"]
+    return network, builder.notes
+
+
+def _at_name(exc: ArchitectureError, lines: dict[str, int]) -> ArchitectureError:
+    """The same error, its message prefixed with the source line of the node it names."""
+    line = lines.get(exc.layer_name or "")
+    if line is None or str(exc).startswith("line "):
+        return exc
+    located = ArchitectureError(exc.reason, index=exc.index, name=exc.layer_name, field=exc.field)
+    located.args = (f"line {line}: {located}",)
+    return located
+
+
+def _plain(call: ast.Call, keys: dict[int, str], depth: int) -> bool:
+    """True for a Sequential whose modules are Sequentials and leaves only (the flat import)."""
+    if depth > MAX_DEPTH:
+        return True  # _children reports the depth
+    for _, node in _module_args(call, keys):
+        if isinstance(node, ast.Call) and _is_module(node) and _callee(node.func) != "Sequential":
+            if _has_children(node):
+                return False
+        elif isinstance(node, ast.Call) and _is_module(node) and not _plain(node, keys, depth + 1):
+            return False
+    return True
+
+
+def _is_module(node: ast.Call) -> bool:
+    try:
+        _callee(node.func)
+    except ArchitectureError:
+        return False
+    return True
+
+
+def _has_children(call: ast.Call) -> bool:
+    """A call with module calls among its positional arguments (a container), or an OrderedDict."""
+    return any(isinstance(a, ast.Call) for a in call.args)
+
+
+def _module_args(call: ast.Call, keys: dict[int, str]) -> list[tuple[str | None, ast.expr]]:
+    try:
+        return _named_args(call, keys)
+    except ArchitectureError:
+        return []
+
+
+def _tree(call: ast.Call, keys: dict[int, str], path: str, depth: int, count: list[int]) -> Module:
+    """A module call → a Module (containers with their children; leaves with their §2 layer)."""
+    if depth > MAX_DEPTH:
+        raise ArchitectureError(f"line {call.lineno}: modules are nested more than {MAX_DEPTH} deep")
+    count[0] += 1
+    if count[0] > MAX_MODULES:
+        raise ArchitectureError(f"line {call.lineno}: more than {MAX_MODULES:,} modules; the explorer supports "
+                                "at most that many")
+    kind = _callee(call.func)
+    module = Module(cls=kind, path=path, line=call.lineno)
+    if kind in MODULES and not _has_children(call):
+        module.layer = _layer(kind, call)
+        return module
+    if not _has_children(call) and kind != "Sequential":
+        module.supported = False
+        return module
+    if call.keywords:
+        raise ArchitectureError(f"line {call.lineno}: {kind} takes its modules as positional arguments, "
+                                f"not {call.keywords[0].arg or '**'}=")
+    for i, (key, node) in enumerate(_named_args(call, keys)):
+        if isinstance(node, ast.Starred):
+            raise ArchitectureError(f"line {node.lineno}: {kind}(*...) is not supported; "
+                                    "list the layers one by one")
+        if not isinstance(node, ast.Call):
+            raise ArchitectureError(f"line {node.lineno}: expected a module such as nn.ReLU(), "
+                                    f"found {_show(node)}")
+        key = key if key is not None else str(i)
+        if key in module.children:
+            raise ArchitectureError(f"line {node.lineno}: {kind} has two children named {key}")
+        module.children[key] = _tree(node, keys, f"{path}.{key}" if path else key, depth + 1, count)
+    return module
+
+
+def _paths(module: Module) -> list[str]:
+    return [module.path, *(p for child in module.children.values() for p in _paths(child))]
 
 
 # ---------------------------------------------------------------------------------------
@@ -176,13 +338,12 @@ def _top_call(tree: ast.Module) -> ast.Call:
         node = stmt.value
     elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
         node = stmt.value
-    kind = _callee(node.func) if isinstance(node, ast.Call) else None
-    if kind != "Sequential":
-        what = f"{kind}(...)" if kind else _show(node or stmt)
+    if not isinstance(node, ast.Call):
         raise ArchitectureError(
-            f"line {stmt.lineno}: the model must be an nn.Sequential, found {what}; print(model) of "
-            "another module does not show its forward(), so the order of its layers is unknown")
-    return node  # type: ignore[return-value]
+            f"line {stmt.lineno}: the model must be an nn.Sequential(...) or what print(model) shows, found "
+            f"{_show(node or stmt)}")
+    _callee(node.func)  # only nn modules (or the printed class names) can be called
+    return node
 
 
 def _is_torch_import(stmt: ast.stmt) -> bool:
@@ -229,7 +390,7 @@ def _children(call: ast.Call, keys: dict[int, str], found: list, depth: int) -> 
             _children(node, keys, found, depth + 1)
         elif kind in MODULES:
             layer = _layer(kind, node)
-            if layer is not None:
+            if layer is not None and layer["type"] != "identity":  # a no-op in a chain
                 found.append((layer, node.lineno, key))
             if len(found) > MAX_LAYERS:
                 raise ArchitectureError(f"line {node.lineno}: more than {MAX_LAYERS:,} layers; "
@@ -301,9 +462,14 @@ def _to_fields(module: _Module, values: dict[str, Any], where: str) -> dict[str,
             if not any(_same(value, a) for a in accepted):
                 raise ArchitectureError(f"{where}: {arg}={_literal(value)} is not supported; the explorer "
                                         f"models only {arg}={_literal(accepted[0])}")
-    defaults = {f.name: f.default for f in fields(LAYER_TYPES[module.type])}  # type: ignore[index]
+    spec = LAYER_TYPES.get(module.type)  # type: ignore[arg-type]
+    defaults = {f.name: f.default for f in fields(spec)} if spec is not None else {}
     layer: dict[str, Any] = {"type": module.type}
     for arg, value in values.items():
+        if arg in module.words and isinstance(value, _Name):
+            value = str(value)
+        if arg in module.defaults and _same(value, module.defaults[arg]):
+            continue
         parts = value if isinstance(value, tuple) else (value,)
         if any(isinstance(v, _Name) for v in parts):
             raise ArchitectureError(f"{where}: {arg}={_literal(value).replace(chr(39), '')} is a name, not a "

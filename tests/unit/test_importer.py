@@ -178,10 +178,11 @@ def test_parse_input_size_rejects(text: str) -> None:
     ("nn.Sequential(nn.ReLU(),\n nn.Upsample(scale_factor=2))", ["line 2", "Upsample"]),
     ("Sequential(\n  (0): Block(\n    (conv): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\n  )\n)",
      ["line 2", "Block"]),
-    ("Net(\n  (conv): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\n)", ["line 1", "Net", "nn.Sequential"]),
+    ("Net(\n  (conv): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\n  (1): Block(\n    (0): ReLU()\n  )\n)",
+     ["line 3", "Block", "custom module", "paste an nn.Sequential", "JSON"]),
     # arguments the explorer does not model, at non-default values
-    ("nn.Sequential(nn.Conv2d(3, 8, 3),\n  nn.MaxPool2d(2, ceil_mode=True))",
-     ["line 2", "MaxPool2d", "ceil_mode=True"]),
+    ("nn.Sequential(nn.Conv2d(3, 8, 3),\n  nn.MaxPool2d(2, return_indices=True))",
+     ["line 2", "MaxPool2d", "return_indices=True"]),
     ("nn.Sequential(nn.Conv2d(3, 8, 3, padding_mode='reflect'))", ["line 1", "Conv2d", "padding_mode='reflect'"]),
     ("Sequential(\n  (0): Conv2d(3, 4, kernel_size=(3, 3), stride=(1, 1), padding_mode=circular)\n)",
      ["line 2", "Conv2d", "padding_mode='circular'"]),
@@ -192,7 +193,7 @@ def test_parse_input_size_rejects(text: str) -> None:
     ("nn.Sequential(nn.BatchNorm2d(3, bias=False))", ["BatchNorm2d", "bias=False"]),
     ("nn.Sequential(nn.BatchNorm2d(3, momentum=None))", ["BatchNorm2d", "momentum=None"]),
     ("nn.Sequential(nn.MaxPool2d(3, dilation=2))", ["MaxPool2d", "dilation=2"]),
-    ("nn.Sequential(nn.AvgPool2d(2, count_include_pad=False))", ["AvgPool2d", "count_include_pad=False"]),
+    ("nn.Sequential(nn.AvgPool2d(2, divisor_override=3))", ["AvgPool2d", "divisor_override=3"]),
     ("nn.Sequential(nn.AdaptiveAvgPool2d((None, 3)))", ["AdaptiveAvgPool2d", "output_size"]),
     ("nn.Sequential(nn.Conv2d(3, 8, 4, padding='same'))", ["Conv2d", "symmetric"]),
     ("nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding='same'))", ["Conv2d", "stride=1"]),
@@ -387,10 +388,10 @@ def test_cli_import_writes_json(text: str, tmp_path: Path, capsys: pytest.Captur
 
 def test_cli_unsupported_module(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = ("Sequential(\n  (0): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\n"
-            "  (1): GELU(approximate='none')\n)\n")
+            "  (1): PixelShuffle(upscale_factor=2)\n)\n")
     code, out, err = run_cli(tmp_path, text, capsys)
     assert code == 2 and out == ""
-    assert "GELU" in err and "line 3" in err and "Traceback" not in err
+    assert "PixelShuffle" in err and "line 3" in err and "Traceback" not in err
     assert err.count("\n") == 1
 
 
@@ -643,11 +644,12 @@ def test_torch_prints_of_rejected_settings_are_rejected() -> None:
     """Non-default settings as torch prints them (unquoted strings and all) give errors, not wrong sizes."""
     torch = pytest.importorskip("torch")
     nn = torch.nn
-    cases = [(nn.MaxPool2d(2, ceil_mode=True), "ceil_mode=True"), (nn.MaxPool2d(2, dilation=2), "dilation=2"),
+    cases = [(nn.MaxPool2d(2, return_indices=True), "return_indices=True"),
+             (nn.MaxPool2d(2, dilation=2), "dilation=2"),
              (nn.Conv2d(3, 3, 3, padding_mode="replicate"), "padding_mode='replicate'"),
              (nn.BatchNorm2d(3, track_running_stats=False), "track_running_stats=False"),
              (nn.BatchNorm2d(3, momentum=None), "momentum=None"), (nn.Flatten(2), "start_dim=2"),
-             (nn.Conv2d(3, 3, 2, padding="same"), "symmetric"), (nn.ReLU6(), "ReLU6"),
+             (nn.Conv2d(3, 3, 2, padding="same"), "symmetric"), (nn.Hardtanh(), "Hardtanh"),
              (nn.Dropout2d(), "Dropout2d"), (nn.AdaptiveAvgPool2d((None, 2)), "output_size"),
              (nn.ModuleList([nn.ReLU()]), "ModuleList")]
     for module, word in cases:
