@@ -82,13 +82,15 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from .importer import import_text, parse_input_size
+    from .importer import import_model, parse_input_size
     try:
         text = Path(args.model).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{args.model}: cannot read it ({exc.__class__.__name__})") from None
-    network = import_text(text, parse_input_size(args.input), name=Path(args.model).stem)
+    network, notes = import_model(text, parse_input_size(args.input), name=Path(args.model).stem)
     analyse(network)
+    for note in notes:  # what the print-out could not show and was assumed
+        print(f"note: {note}", file=sys.stderr)
     print(network.dumps())
     return 0
 
