@@ -334,6 +334,43 @@ def _res_bottleneck_block(m: Module, b: Builder) -> list[Node]:
     return [b.merge(m, "add", [body, b.take(m, "proj?")]), *b.take(m, "activation")]
 
 
+def to_nodes(model: Module, reuse_pool: bool = False) -> tuple[list[Node], list[str], dict[str, int]]:
+    """A model's module tree → (graph nodes, notes on what was assumed, node name → source line).
+
+    A torchvision model or block class gets its forward() semantics; any other model runs its
+    children in printed order (see `printed_order`), and says so in the notes.
+    """
+    paths: list[str] = []
+    stack = [model]
+    while stack:
+        module = stack.pop()
+        paths.append(module.path)
+        stack.extend(module.children.values())
+    b = Builder(taken=set(paths))
+    if model.cls in SEMANTICS or model.cls in SEQUENTIAL or model.cls in UNSUPPORTED:
+        nodes = b.content(model)
+        if model.cls in SEMANTICS:
+            b.notes.insert(0, f"read as torchvision's {model.cls}: the skips, concatenations, gates and "
+                              "flattens of its forward() are built in")
+        return nodes, b.notes, b.lines
+    nodes = printed_order(model, b, reuse_pool)
+    b.notes[:0] = [f"{model.cls} is not a torchvision model the importer knows: its children are assumed to "
+                   "run in printed order",
+                   "activations called as functions in forward() (F.relu, torch.sigmoid) are not in print(model) "
+                   "and are missing; add them in the editor or the JSON"]
+    if reuse_pool:
+        pool = model.children[_shared_pool(model) or ""].path
+        b.note(f"{pool} is applied after every convolution that follows it ({b.uses[pool]} times), as "
+               "`self.pool` is in the PyTorch CIFAR-10 tutorial; in printed order the sizes do not fit")
+    return nodes, b.notes, b.lines
+
+
+def may_reuse_pool(model: Module) -> bool:
+    """True when `to_nodes(model, reuse_pool=True)` is a different reading worth trying."""
+    return not (model.cls in SEMANTICS or model.cls in SEQUENTIAL or model.cls in UNSUPPORTED) \
+        and _shared_pool(model) is not None
+
+
 # -------------------------------------------------------------------------------------
 # A model that is none of the above: children in printed order, with notes
 

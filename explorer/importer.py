@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .analysis import analyse
-from .import_blocks import SEMANTICS, SEQUENTIAL, UNSUPPORTED, Builder, Module, _shared_pool, printed_order
+from .import_blocks import Module, may_reuse_pool, to_nodes
 from .spec import LAYER_TYPES, MAX_LAYERS, MAX_SIZE, ArchitectureError, Network, from_json
 
 MAX_TEXT = 200_000   # characters of model text
@@ -130,6 +130,17 @@ def import_model(text: str, input_shape: tuple[int, int, int], name: str = "Impo
     return _graph(model, input_shape, label)
 
 
+def read_modules(text: str) -> Module:
+    """print(model) text (or a module expression) → its module tree, read but never run."""
+    if not isinstance(text, str):
+        raise ArchitectureError("the model text must be a string")
+    try:
+        source, keys = _source(text)
+        return _tree(_top_call(_parse(source)), keys, "", 0, [0])
+    except RecursionError:
+        raise ArchitectureError("the model text is nested too deeply to read") from None
+
+
 def _flat(call: ast.Call, keys: dict[int, str], input_shape: tuple[int, int, int], label: str) -> Network:
     """An nn.Sequential of layers (nested Sequentials flattened in order) → a flat Network."""
     found: list[tuple[dict[str, Any], int, str | None]] = []
@@ -149,19 +160,11 @@ def _flat(call: ast.Call, keys: dict[int, str], input_shape: tuple[int, int, int
 
 
 def _graph(model: Module, input_shape: tuple[int, int, int], label: str) -> tuple[Network, list[str]]:
-    """A module tree → a graph Network, via the class semantics of `import_blocks`."""
+    """A module tree → a validated graph Network, via the class semantics of `import_blocks`."""
     c, h, w = input_shape
-    taken = set(_paths(model))
 
-    def build(reuse_pool: bool) -> tuple[Network, Builder]:
-        builder = Builder(taken=set(taken))
-        if model.cls in SEMANTICS or model.cls in SEQUENTIAL or model.cls in UNSUPPORTED:
-            layers = builder.content(model)
-            if model.cls in SEMANTICS:
-                builder.notes.insert(0, f"read as torchvision's {model.cls}: the skips, concatenations, gates "
-                                        "and flattens of its forward() are built in")
-        else:
-            layers = printed_order(model, builder, reuse_pool)
+    def build(reuse_pool: bool) -> tuple[Network, list[str]]:
+        layers, notes, lines = to_nodes(model, reuse_pool)
         if not layers:
             raise ArchitectureError(f"line {model.line}: {model.cls} has no layers; "
                                     "add modules such as nn.Conv2d(3, 16, 3)")
@@ -170,31 +173,18 @@ def _graph(model: Module, input_shape: tuple[int, int, int], label: str) -> tupl
             network = from_json(data)
             analyse(network)
         except ArchitectureError as exc:
-            raise _at_name(exc, builder.lines) from None
-        return network, builder
+            raise _at_name(exc, lines) from None
+        return network, notes
 
-    ordered = model.cls not in SEMANTICS and model.cls not in SEQUENTIAL and model.cls not in UNSUPPORTED
     try:
-        network, builder = build(False)
+        return build(False)
     except ArchitectureError as first:
-        if not ordered or _shared_pool(model) is None:
+        if not may_reuse_pool(model):
             raise
         try:  # one pooling module applied after every convolution (the CIFAR-10 tutorial's Net)
-            network, builder = build(True)
+            return build(True)
         except ArchitectureError:
             raise first from None
-        pool = model.children[_shared_pool(model) or ""].path
-        again = [n.split("#")[0] for n in builder.lines if n.startswith(pool + "#")]
-        builder.note(f"{pool} is applied after every convolution that follows it ({len(again) + 1} times), "
-                     "as `self.pool` is in the PyTorch CIFAR-10 tutorial; printed order alone gives the wrong "
-                     "sizes")
-    if ordered:
-        builder.notes[:0] = [
-            f"{model.cls} is not a torchvision model the importer knows: its children are assumed to run in "
-            "printed order",
-            "activations called as functions in forward() (F.relu, torch.sigmoid) are not in print(model) "
-            "and are missing; add them in the editor or the JSON"]
-    return network, builder.notes
 
 
 def _at_name(exc: ArchitectureError, lines: dict[str, int]) -> ArchitectureError:
@@ -271,10 +261,6 @@ def _tree(call: ast.Call, keys: dict[int, str], path: str, depth: int, count: li
             raise ArchitectureError(f"line {node.lineno}: {kind} has two children named {key}")
         module.children[key] = _tree(node, keys, f"{path}.{key}" if path else key, depth + 1, count)
     return module
-
-
-def _paths(module: Module) -> list[str]:
-    return [module.path, *(p for child in module.children.values() for p in _paths(child))]
 
 
 # ---------------------------------------------------------------------------------------

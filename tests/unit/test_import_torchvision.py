@@ -1,0 +1,345 @@
+"""Importing torchvision print-outs: every family round-trips against torchvision itself.
+
+For each family, `str(model)` is imported (parsed, never run) and checked three ways:
+- a reference torch module built in this file straight from the imported graph JSON (no
+  explorer code involved) loads torchvision's `state_dict` strictly and gives the same output,
+  which proves the block semantics (skips, concats, SE gates, implicit flattens) and names;
+- the explorer's analysis agrees with torch and torchinfo at two input sizes: total
+  parameters, output shape, MACs (torchinfo's `total_mult_adds`);
+- the explorer's generated PyTorch code builds, loads torchvision's `state_dict` strictly and
+  gives the same output in eval mode.
+Plus the printed-order reading of other models, its notes, and the refusals.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from explorer import cli
+from explorer.analysis import analyse
+from explorer.import_blocks import to_nodes
+from explorer.importer import import_model, read_modules
+from explorer.spec import ArchitectureError, loads
+
+pytestmark = pytest.mark.torch
+torch = pytest.importorskip("torch")
+nn = torch.nn
+
+# (torchvision constructor, keyword arguments, a second input size the model accepts)
+FAMILIES: dict[str, tuple[str, dict[str, Any], tuple[int, int, int]]] = {
+    "alexnet": ("alexnet", {}, (3, 97, 75)),
+    "vgg11_bn": ("vgg11_bn", {}, (3, 64, 48)),
+    "resnet18": ("resnet18", {}, (3, 97, 75)),
+    "resnet50": ("resnet50", {}, (3, 64, 64)),
+    "mobilenet_v2": ("mobilenet_v2", {}, (3, 97, 75)),
+    "mobilenet_v3_small": ("mobilenet_v3_small", {}, (3, 97, 75)),
+    "squeezenet1_1": ("squeezenet1_1", {}, (3, 97, 75)),
+    "googlenet": ("googlenet", {"aux_logits": False, "init_weights": False}, (3, 97, 75)),
+    "densenet121": ("densenet121", {}, (3, 64, 64)),
+    "efficientnet_b0": ("efficientnet_b0", {}, (3, 97, 75)),
+    "mnasnet0_5": ("mnasnet0_5", {}, (3, 97, 75)),
+    "regnet_y_400mf": ("regnet_y_400mf", {}, (3, 97, 75)),
+}
+FULL = (3, 224, 224)
+
+
+@pytest.fixture(scope="module")
+def tv() -> Any:
+    """torchvision's model definitions (its compiled ops are not needed and do not load here).
+    One torch thread: these models are small, and a busy shared machine makes more threads slower."""
+    torch.library.register_fake = lambda *a, **k: (lambda f: f)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield pytest.importorskip("torchvision.models")
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def models(tv: Any) -> dict[str, Any]:
+    """Each family's model, built once, in eval mode, with fixed random weights and BN statistics."""
+    torch.manual_seed(0)
+    built = {}
+    for family, (ctor, kwargs, _) in FAMILIES.items():
+        model = getattr(tv, ctor)(**kwargs)
+        with torch.no_grad():
+            for module in model.modules():
+                if isinstance(module, nn.BatchNorm2d):  # non-trivial statistics, so eval mode is tested
+                    module.running_mean.uniform_(-0.1, 0.1)
+                    module.running_var.uniform_(0.5, 1.5)
+        built[family] = model.eval()
+    return built
+
+
+def close(a: Any, b: Any) -> bool:
+    return a.shape == b.shape and torch.allclose(a, b, rtol=1e-4, atol=1e-4 * max(1.0, b.abs().max().item()))
+
+
+# --------------------------------------------------------------------------- a reference built from the JSON
+
+def reference_leaf(node: dict[str, Any]) -> Any:
+    """The torch module of one leaf of the graph JSON (every size is stated in imported JSON)."""
+    args = {k: tuple(v) if isinstance(v, list) else v for k, v in node.items() if k not in ("type", "name")}
+    kind = node["type"]
+    if kind == "conv2d":
+        return nn.Conv2d(args.pop("in_channels"), args.pop("out_channels"), args.pop("kernel_size"), **args)
+    if kind == "batchnorm2d":
+        return nn.BatchNorm2d(args.pop("num_features"), **args)
+    if kind == "linear":
+        return nn.Linear(args.pop("in_features"), args.pop("out_features"), **args)
+    if kind == "stochastic_depth":
+        return nn.Identity()  # identity at inference
+    return {"relu": nn.ReLU, "relu6": nn.ReLU6, "silu": nn.SiLU, "hardswish": nn.Hardswish,
+            "hardsigmoid": nn.Hardsigmoid, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "gelu": nn.GELU,
+            "leaky_relu": nn.LeakyReLU, "identity": nn.Identity, "flatten": nn.Flatten, "dropout": nn.Dropout,
+            "maxpool2d": nn.MaxPool2d, "avgpool2d": nn.AvgPool2d, "adaptive_avgpool2d": nn.AdaptiveAvgPool2d,
+            "adaptive_maxpool2d": nn.AdaptiveMaxPool2d}[kind](**args)
+
+
+class Reference(nn.Module):
+    """A block of the graph JSON as a torch module: children registered under the last part of
+    their path (so state_dict keys are the module paths), parallels run and merged in forward."""
+
+    def __init__(self, nodes: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.program = self.register(nodes)
+
+    def register(self, nodes: list[dict[str, Any]]) -> list[Any]:
+        program: list[Any] = []
+        for node in nodes:
+            if node["type"] == "parallel":
+                program.append((node["merge"], [self.register(branch) for branch in node["branches"]]))
+                continue
+            key = node["name"].rsplit(".", 1)[-1]
+            assert key not in self._modules, node["name"]
+            self.add_module(key, Reference(node["layers"]) if node["type"] == "block" else reference_leaf(node))
+            program.append(key)
+        return program
+
+    def run(self, program: list[Any], x: Any) -> Any:
+        for step in program:
+            if isinstance(step, str):
+                x = self._modules[step](x)
+                continue
+            how, branches = step
+            outs = [self.run(branch, x) for branch in branches]
+            if how == "concat":
+                x = torch.cat(outs, 1)
+            else:
+                x = outs[0]
+                for out in outs[1:]:
+                    x = x + out if how == "add" else x * out
+        return x
+
+    def forward(self, x: Any) -> Any:
+        return self.run(self.program, x)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_imported_graph_is_torchvisions_model(family: str, models: dict[str, Any]) -> None:
+    """The graph JSON, built as torch modules by this test, is torchvision's model: same
+    state_dict keys and shapes (strict load) and the same output."""
+    model = models[family]
+    nodes, notes, _ = to_nodes(read_modules(str(model)))
+    assert notes[0].startswith(f"read as torchvision's {type(model).__name__}")
+    with torch.device("meta"):  # no weight initialisation: torchvision's tensors are assigned below
+        reference = Reference(nodes).eval()
+    reference.load_state_dict(model.state_dict(), strict=True, assign=True)
+    x = torch.randn(2, *FAMILIES[family][2])
+    with torch.no_grad():
+        assert close(reference(x), model(x))
+
+
+# --------------------------------------------------------------------------- the explorer's analysis and code
+
+def imported(family: str, model: Any, shape: tuple[int, int, int]) -> Any:
+    network, _ = import_model(str(model), shape, name=family)
+    return network
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("size", ["full", "small"])
+def test_analysis_matches_torch_and_torchinfo(family: str, size: str, models: dict[str, Any]) -> None:
+    torchinfo = pytest.importorskip("torchinfo")
+    model = models[family]
+    shape = FULL if size == "full" else FAMILIES[family][2]
+    analysis = analyse(imported(family, model, shape))
+    with torch.no_grad():
+        expected = tuple(model(torch.zeros(1, *shape)).shape[1:])
+    assert analysis.output_shape == expected
+    assert analysis.total_params == sum(p.numel() for p in model.parameters())
+    info = torchinfo.summary(model, input_size=(1, *shape), verbose=0, device="cpu")
+    assert analysis.total_macs == info.total_mult_adds
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_generated_code_loads_torchvision_weights(family: str, models: dict[str, Any]) -> None:
+    from explorer.codegen import module_source
+    model = models[family]
+    shape = FAMILIES[family][2]
+    source = module_source(analyse(imported(family, model, shape)))
+    namespace: dict[str, Any] = {"__name__": "generated"}
+    exec(compile(source, f"<{family}>", "exec"), namespace)  # the explorer's own output, not user text
+    classes = [v for v in namespace.values() if isinstance(v, type) and issubclass(v, nn.Module)
+               and v.__module__ == "generated"]
+    generated = classes[-1]().eval()  # the network class comes last, after its block classes
+    generated.load_state_dict(model.state_dict(), strict=True)
+    x = torch.randn(2, *shape)
+    with torch.no_grad():
+        assert close(generated(x), model(x))
+
+
+# --------------------------------------------------------------------------- names and notes
+
+def test_names_are_module_paths_and_merges_are_named_after_their_block(models: dict[str, Any]) -> None:
+    nodes, _, _ = to_nodes(read_modules(str(models["resnet18"])))
+    block = next(n for n in nodes if n["name"] == "layer2")["layers"][0]
+    assert (block["name"], block["module"]) == ("layer2.0", "BasicBlock")
+    add, relu = block["layers"]
+    assert (add["type"], add["name"], add["merge"]) == ("parallel", "layer2.0.add", "add")
+    body, shortcut = add["branches"]
+    assert [n["name"] for n in body] == ["layer2.0.conv1", "layer2.0.bn1", "layer2.0.relu", "layer2.0.conv2",
+                                         "layer2.0.bn2"]
+    assert shortcut[0]["name"] == "layer2.0.downsample" and shortcut[0]["type"] == "block"
+    assert [n["name"] for n in shortcut[0]["layers"]] == ["layer2.0.downsample.0", "layer2.0.downsample.1"]
+    assert relu == {"type": "relu", "name": "layer2.0.relu#2"}  # BasicBlock applies its relu twice
+    assert [n["name"] for n in nodes[-3:]] == ["avgpool", "flatten", "fc"]
+
+
+def test_second_and_third_use_of_a_module(models: dict[str, Any]) -> None:
+    nodes, _, _ = to_nodes(read_modules(str(models["resnet50"])))
+    text = str(nodes)
+    assert "'layer1.0.relu#2'" in text and "'layer1.0.relu#3'" in text and "relu#4" not in text
+
+
+def test_inserted_names_do_not_clash_with_modules() -> None:
+    text = ("ResNet(\n  (conv1): Conv2d(3, 4, kernel_size=(1, 1), stride=(1, 1), bias=False)\n"
+            "  (bn1): BatchNorm2d(4)\n  (relu): ReLU(inplace=True)\n  (maxpool): MaxPool2d(kernel_size=1)\n"
+            + "".join(f"  (layer{i}): Sequential()\n" for i in range(1, 5)) +
+            "  (avgpool): AdaptiveAvgPool2d(output_size=(1, 1))\n  (flatten): Identity()\n"
+            "  (fc): Linear(in_features=4, out_features=2, bias=True)\n)")
+    with pytest.raises(ArchitectureError, match=r"child \(flatten\)"):  # not torchvision's ResNet
+        to_nodes(read_modules(text))
+    nodes, _, _ = to_nodes(read_modules(text.replace("  (flatten): Identity()\n", "")))
+    assert [n["name"] for n in nodes] == ["conv1", "bn1", "relu", "maxpool", "avgpool", "flatten", "fc"]
+
+
+TUTORIAL_NET = """\
+Net(
+  (conv1): Conv2d(3, 6, kernel_size=(5, 5), stride=(1, 1))
+  (pool): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
+  (conv2): Conv2d(6, 16, kernel_size=(5, 5), stride=(1, 1))
+  (fc1): Linear(in_features=400, out_features=120, bias=True)
+  (fc2): Linear(in_features=120, out_features=84, bias=True)
+  (fc3): Linear(in_features=84, out_features=10, bias=True)
+)"""
+
+
+class Net(nn.Module):
+    """The PyTorch CIFAR-10 tutorial's network: `pool` applied twice, F.relu invisible in print()."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x: Any) -> Any:
+        x = self.pool(torch.relu(self.conv1(x)))
+        x = self.pool(torch.relu(self.conv2(x)))
+        x = torch.flatten(x, 1)
+        return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
+
+
+def test_tutorial_net_in_printed_order_with_notes() -> None:
+    model = Net()
+    assert str(model) == TUTORIAL_NET
+    network, notes = import_model(TUTORIAL_NET, (3, 32, 32), name="net")
+    analysis = analyse(network)
+    assert [r.name for r in analysis.records] == ["Input", "conv1", "pool", "conv2", "pool#2", "flatten", "fc1",
+                                                  "fc2", "fc3"]
+    assert analysis.records[-1].output_shape == (10,)
+    assert analysis.total_params == sum(p.numel() for p in model.parameters())
+    assert len(notes) == 4
+    assert "printed order" in notes[0] and "F.relu" in notes[1] and "flatten is inserted before fc1" in notes[2]
+    assert "pool is applied after every convolution" in notes[3]
+
+
+def test_alexnet_style_model_of_unknown_class_gets_a_flatten_and_notes(models: dict[str, Any]) -> None:
+    text = str(models["alexnet"]).replace("AlexNet(", "MyNet(", 1)
+    network, notes = import_model(text, FULL, name="mine")
+    analysis = analyse(network)
+    assert analysis.total_params == sum(p.numel() for p in models["alexnet"].parameters())
+    assert analysis.output_shape == (1000,)
+    assert [n for n in notes if "flatten is inserted before classifier" in n]
+    assert not [n for n in notes if "is applied after every convolution" in n]  # sizes fit in printed order
+
+
+def test_googlenet_aux_heads_are_left_out_with_a_note(tv: Any) -> None:
+    model = tv.googlenet(aux_logits=True, init_weights=False).eval()
+    network, notes = import_model(str(model), FULL, name="g")
+    aux = sum(p.numel() for name, p in model.named_parameters() if name.startswith("aux"))
+    assert aux > 0
+    assert analyse(network).total_params == sum(p.numel() for p in model.parameters()) - aux
+    assert [n for n in notes if "aux1 and aux2" in n and "aux_logits=False" in n]
+
+
+# --------------------------------------------------------------------------- refusals
+
+@pytest.mark.parametrize("text, words", [
+    ("Net(\n  (conv): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\n  (block): MyBlock(\n"
+     "    (conv): Conv2d(8, 8, kernel_size=(3, 3), stride=(1, 1))\n    (relu): ReLU()\n  )\n)",
+     ["line 3", "MyBlock block", "custom module", "order of its children is unknown", "paste an nn.Sequential",
+      "architecture JSON"]),
+    ("ResNet(\n  (conv1): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1))\n)",
+     ["line 1", "ResNet", "no child (bn1)", "torchvision's ResNet"]),
+    ("Sequential(\n  (0): BasicBlock(\n    (conv1): Conv2d(3, 3, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
+     "    (extra): ReLU()\n  )\n)", ["line 2", "BasicBlock 0"]),
+    ("Net(\n  (rnn): LSTM(8, 16)\n)", ["line 2", "LSTM rnn", "not supported"]),
+    ("Net(\n  (blocks): ModuleList(\n    (0): ReLU()\n  )\n)", ["line 2", "ModuleList", "no forward()"]),
+])
+def test_unknown_blocks_are_refused_with_the_class_and_the_fix(text: str, words: list[str]) -> None:
+    with pytest.raises(ArchitectureError) as info:
+        import_model(text, (3, 16, 16))
+    message = str(info.value)
+    assert "\n" not in message
+    for word in words:
+        assert word in message, message
+
+
+def test_shufflenet_is_refused_with_the_reason(tv: Any) -> None:
+    with pytest.raises(ArchitectureError, match="line 1: ShuffleNetV2: not supported; its blocks split"):
+        import_model(str(tv.shufflenet_v2_x0_5()), FULL)
+
+
+def test_module_limits() -> None:
+    deep = "Net(\n" + "".join("  " * i + f"(b{i}): Sequential(\n" for i in range(1, 40)) + "ReLU()\n" + ")\n" * 40
+    with pytest.raises(ArchitectureError, match="nested more than 32 deep"):
+        read_modules(deep)
+    wide = "Net(\n" + "".join(f"  (r{i}): ReLU()\n" for i in range(2001)) + ")"
+    with pytest.raises(ArchitectureError, match="more than 2,000 modules"):
+        read_modules(wide)
+
+
+def test_cli_import_prints_notes_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "net.txt"
+    path.write_text(TUTORIAL_NET, encoding="utf-8")
+    assert cli.main(["import", str(path), "--input", "3x32x32"]) == 0
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert len(lines) == 4 and all(line.startswith("note: ") for line in lines)
+    assert analyse(loads(out)).records[-1].output_shape == (10,)
+
+
+def test_cli_import_refuses_a_custom_block(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "net.txt"
+    path.write_text("Net(\n  (body): Residual(\n    (conv): Conv2d(3, 3, kernel_size=(1, 1), stride=(1, 1))\n"
+                    "  )\n)", encoding="utf-8")
+    assert cli.main(["import", str(path), "--input", "3x8x8"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "Traceback" not in err
+    assert "Residual" in err and "paste an nn.Sequential" in err
