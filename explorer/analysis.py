@@ -1,8 +1,12 @@
-"""Per-layer analysis: shapes, parameters, buffers, MACs, memory, receptive field, formulas.
+"""Per-node analysis: shapes, parameters, buffers, MACs, memory, receptive field, formulas.
 
-One `LayerRecord` per row of the statistics table (Input first). Conventions follow
-DESIGN.md §3: `params` as `module.parameters()` counts them, BatchNorm running statistics
-as `buffers`, MACs as torchinfo 1.8 counts them.
+One `LayerRecord` per row of the statistics table: Input first, then every node of the
+network in walk order (a block's row before its contents; a parallel's merge row after
+its branches' rows). Conventions follow docs/design.md: `params` as `module.parameters()`
+counts them, BatchNorm running statistics as `buffers`, MACs as torchinfo 1.8 counts them.
+Blocks and merges hold nothing themselves (their `params`, `buffers` and `macs` are 0, as
+the merge operations are in torchinfo); their `subtotal` sums their contents. So the
+network totals are sums over all rows, as for a flat network.
 """
 from __future__ import annotations
 
@@ -10,30 +14,43 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from . import codegen
-from .nn.functional import conv_output_size as out_len
-from .spec import (AdaptiveAvgPool2d, ArchitectureError, AvgPool2d, BatchNorm2d, Conv2d, Dropout,
-                   Flatten, Layer, LeakyReLU, Linear, MaxPool2d, Network, ReLU, Sigmoid, Tanh)
+import numpy as np
+
+from .errors import ArchitectureError
+from .layers import KINDS, Context, Facts, LayerSpec, Window
+from .layers.base import cross as _cross
+from .layers.base import format_shape
+from .nn.functional import conv_output_size as out_len  # noqa: F401  (re-exported for explorer.stepper)
+from .spec import Block, Layer, Network, Node, Parallel, iter_nodes
 
 MAX_ACTIVATION = 2**31
 BYTES_PER_VALUE = 4  # float32
 
 Shape = tuple[int, ...]
 
-# What the diagram groups a layer under (colour + legend).
-CATEGORY = {"input": "input", "conv2d": "conv", "batchnorm2d": "batchnorm", "relu": "activation",
-            "leaky_relu": "activation", "sigmoid": "activation", "tanh": "activation",
-            "maxpool2d": "pooling", "avgpool2d": "pooling", "adaptive_avgpool2d": "pooling",
-            "dropout": "regularisation", "flatten": "reshape", "linear": "linear"}
-KIND_LABEL = {"input": "Input", "conv2d": "Conv", "batchnorm2d": "BN", "relu": "ReLU",
-              "leaky_relu": "LeakyReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "maxpool2d": "MaxPool",
-              "avgpool2d": "AvgPool", "adaptive_avgpool2d": "AdaptiveAvgPool", "dropout": "Dropout",
-              "flatten": "Flatten", "linear": "Linear"}
+# What the diagram groups a row under (colour + legend), and its short kind label.
+CATEGORY = {"input": "input", **{cls.type: cls.category for cls in KINDS}, "block": "block",
+            "parallel": "merge"}
+KIND_LABEL = {"input": "Input", **{cls.type: cls.label for cls in KINDS}, "block": "Block",
+              "parallel": "Merge"}
+MERGE_OP = {"add": "+", "concat": "concat", "multiply": "×"}
+
+
+@dataclass(frozen=True)
+class Subtotal:
+    """What a block or a parallel contains (its leaves), summed."""
+
+    params: int
+    trainable_params: int
+    buffers: int
+    macs: int
+    activation_bytes: int
+    layers: int
 
 
 @dataclass(frozen=True)
 class LayerRecord:
-    """Everything the views and the CLI show about one layer."""
+    """Everything the views and the CLI show about one row (layer, block or merge)."""
 
     index: int
     name: str
@@ -53,7 +70,22 @@ class LayerRecord:
     pytorch: str
     shape_formula: str
     param_formula: str
-    layer: Layer | None          # None for the Input row
+    layer: Node | None           # None for the Input row
+    path: tuple[str, ...] = ()   # names of the enclosing blocks/parallels, outermost first
+    branch: int | None = None    # which branch of the innermost enclosing parallel (0-based)
+    subtotal: Subtotal | None = None  # blocks and merges: their contents summed
+
+    @property
+    def depth(self) -> int:
+        return len(self.path)
+
+    @property
+    def parent(self) -> str | None:
+        return self.path[-1] if self.path else None
+
+    @property
+    def is_leaf(self) -> bool:
+        return isinstance(self.layer, LayerSpec)
 
     @property
     def shape_text(self) -> str:
@@ -95,7 +127,13 @@ class Analysis:
 
     @property
     def output_shape(self) -> Shape:
-        return self.records[-1].output_shape
+        """The network's output: that of the last top-level node."""
+        return next(r for r in reversed(self.records) if not r.path).output_shape
+
+    @property
+    def leaves(self) -> tuple[LayerRecord, ...]:
+        """The layer rows (no Input, blocks or merges), in execution order."""
+        return tuple(r for r in self.records if r.is_leaf)
 
     def record(self, name: str) -> LayerRecord:
         for r in self.records:
@@ -104,196 +142,221 @@ class Analysis:
         raise KeyError(name)
 
     def to_json(self) -> dict[str, Any]:
+        """The summary JSON (docs/design.md §3), with the graph fields: per row the innermost
+        enclosing `block` (null at the top), the `path` of enclosing nodes and the `depth`;
+        blocks and merges also carry their `subtotal`."""
+        blocks = {r.name for r in self.records if r.type == "block"}
+        rows = []
+        for r in self.records:
+            row = r.to_json()
+            row["block"] = next((name for name in reversed(r.path) if name in blocks), None)
+            row["path"] = list(r.path)
+            row["depth"] = r.depth
+            if r.subtotal is not None:
+                t = r.subtotal
+                row["subtotal"] = {"params": t.params, "trainable_params": t.trainable_params,
+                                   "buffers": t.buffers, "macs": t.macs, "activation_bytes": t.activation_bytes}
+            rows.append(row)
         return {"name": self.network.name, "input_shape": list(self.network.input.shape),
-                "layers": [r.to_json() for r in self.records], "total_params": self.total_params,
+                "output_shape": list(self.output_shape), "layers": rows, "total_params": self.total_params,
                 "trainable_params": self.trainable_params, "total_macs": self.total_macs}
-
-
-def format_shape(shape: Shape) -> str:
-    """`(64, 16, 16)`, and `(2048)` for a flat vector, as the seed writes shapes."""
-    return "(" + ", ".join(str(d) for d in shape) + ")"
 
 
 # ---------------------------------------------------------------------------------------
 
 @dataclass
 class _Trace:
-    """What flows between layers while walking the network."""
+    """What flows between nodes while walking the network."""
 
     shape: Shape
     rf: tuple[int, int] | None = (1, 1)
     jump: tuple[int, int] | None = (1, 1)
     start: tuple[float, float] | None = (0.0, 0.0)
     source: str = "Input"
-    saved: bool = True   # the tensor must not be overwritten in place (network input, or an output
-                         # that Sigmoid/Tanh/ReLU saved for backward)
+    saved: bool = True   # the tensor must not be overwritten in place (network input, a parallel's
+                         # shared input, or an output that Sigmoid/Tanh/ReLU saved for backward)
+
+
+class _Walker:
+    """Walks the tree once, appending one record per node in walk order."""
+
+    def __init__(self, network: Network) -> None:
+        self.names = network.names   # in walk order, as the records
+        self.pos = 0                 # walk position of the next node
+        self.records: list[LayerRecord | None] = []
+
+    def next_name(self) -> str:
+        self.pos += 1
+        return self.names[self.pos - 1]
+
+    def sequence(self, nodes: tuple[Node, ...], trace: _Trace, path: tuple[str, ...],
+                 branch: int | None) -> _Trace:
+        for node in nodes:
+            trace = self.node(node, trace, path, branch)
+        return trace
+
+    def node(self, node: Node, trace: _Trace, path: tuple[str, ...], branch: int | None) -> _Trace:
+        if isinstance(node, Block):
+            return self.block(node, trace, path, branch)
+        if isinstance(node, Parallel):
+            return self.parallel(node, trace, path, branch)
+        index, name = len(self.records), self.next_name()
+        record = _analyse_layer(node, index, name, trace, path, branch)
+        _check_activation(record.output_shape, index, name, path)
+        self.records.append(record)
+        return _Trace(record.output_shape, record.receptive_field, record.jump, record.start,
+                      f"{name}" if node.type != "flatten" else f"{_cross(trace.shape)} after Flatten",
+                      node.saves_output(trace.saved))
+
+    def block(self, node: Block, trace: _Trace, path: tuple[str, ...], branch: int | None) -> _Trace:
+        index, name = len(self.records), self.next_name()
+        self.records.append(None)  # the block's row comes before its contents
+        out = self.sequence(node.layers, trace, (*path, name), None)
+        total = _subtotal(self.records[index + 1:])
+        self.records[index] = LayerRecord(
+            index, name, "block", "block", node.module, trace.shape, out.shape, 0, 0, 0, 0, 0, out.rf, out.jump,
+            out.start, _container_line(node), f"the output of its last layer: {_cross(out.shape)}",
+            f"{total.params:,} parameters in its {total.layers} layers", node, path, branch, total)
+        return _Trace(out.shape, out.rf, out.jump, out.start, name, out.saved)
+
+    def parallel(self, node: Parallel, trace: _Trace, path: tuple[str, ...], branch: int | None) -> _Trace:
+        first = len(self.records)
+        name = self.names[self.pos + sum(1 for b in node.branches for _ in iter_nodes(b))]  # its row follows its branches
+        inner = (*path, name)
+        outs = [self.sequence(b, _Trace(trace.shape, trace.rf, trace.jump, trace.start, trace.source, True),
+                              inner, j) for j, b in enumerate(node.branches)]
+        index = len(self.records)
+        self.next_name()
+        where = {"name": name, "index": None if path else index, "path": path}
+        shape, formula = _merge_shape(node, trace.shape, [o.shape for o in outs], where)
+        _check_activation(shape, index, name, path)
+        full = [o for o in outs if o.shape[1:] == shape[1:]] or outs
+        rfs = [o.rf for o in outs if o.rf is not None]
+        rf = tuple(max(r[i] for r in rfs) for i in range(2)) if len(rfs) == len(outs) else None
+        widest = max(full, key=lambda o: o.rf or (0, 0))
+        jump, start = (widest.jump, widest.start) if rf is not None else (None, None)
+        total = _subtotal(self.records[first:])
+        self.records.append(LayerRecord(
+            index, name, "parallel", "merge", MERGE_OP[node.merge], trace.shape, shape, 0, 0, 0, 0,
+            _bytes(shape), rf, jump, start, _merge_line(node), formula,  # type: ignore[arg-type]
+            f"no parameters; its {len(node.branches)} branches hold {total.params:,}", node, path, branch, total))
+        return _Trace(shape, rf, jump, start, name, False)  # type: ignore[arg-type]
 
 
 def analyse(network: Network) -> Analysis:
-    """Walk the network once; raise ArchitectureError at the first layer that does not fit."""
+    """Walk the network once; raise ArchitectureError at the first node that does not fit."""
     shape = network.input.shape
-    _check_activation(shape, 0, "Input")
-    records = [LayerRecord(0, "Input", "input", "input", "×".join(map(str, shape)), None, shape, 0, 0, 0, 0,
-                           _bytes(shape), (1, 1), (1, 1), (0.0, 0.0), "", f"input image {_cross(shape)}",
-                           "no parameters", None)]
-    trace = _Trace(shape)
-    for index, (layer, name) in enumerate(zip(network.layers, network.names), start=1):
-        record = _analyse_layer(layer, index, name, trace)
-        _check_activation(record.output_shape, index, name)
-        records.append(record)
-        trace = _Trace(record.output_shape, record.receptive_field, record.jump, record.start,
-                       f"{name}" if layer.type != "flatten" else f"{_cross(trace.shape)} after Flatten",
-                       _saves_output(layer, trace.saved))
-    return Analysis(network, tuple(records))
+    _check_activation(shape, 0, "Input", ())
+    walker = _Walker(network)
+    walker.records.append(LayerRecord(0, "Input", "input", "input", "×".join(map(str, shape)), None, shape, 0, 0,
+                                      0, 0, _bytes(shape), (1, 1), (1, 1), (0.0, 0.0), "",
+                                      f"input image {_cross(shape)}", "no parameters", None))
+    walker.sequence(network.layers, _Trace(shape), (), None)
+    return Analysis(network, tuple(r for r in walker.records if r is not None))
 
 
-def _analyse_layer(layer: Layer, index: int, name: str, trace: _Trace) -> LayerRecord:
+def _subtotal(records: list[LayerRecord | None]) -> Subtotal:
+    leaves = [r for r in records if r is not None and r.is_leaf]
+    return Subtotal(sum(r.params for r in leaves), sum(r.trainable_params for r in leaves),
+                    sum(r.buffers for r in leaves), sum(r.macs for r in leaves),
+                    sum(r.activation_bytes for r in leaves), len(leaves))
+
+
+def _container_line(node: Block) -> str:
+    return f"nn.Sequential(…)  # {len(node.layers)} modules" if node.module == "Sequential" else f"{node.module}()"
+
+
+def _merge_line(node: Parallel) -> str:
+    n = len(node.branches)
+    if node.merge == "add":
+        return " + ".join(["out"] * n) if n > 2 else "out = out + identity"
+    if node.merge == "concat":
+        return f"torch.cat([{', '.join(f'b{i + 1}' for i in range(n))}], dim=1)"
+    return "x * gate"
+
+
+def _merge_shape(node: Parallel, inp: Shape, shapes: list[Shape], where: dict[str, Any]) -> tuple[Shape, str]:
+    """The merged shape and its formula; a clear error when the branches do not fit together."""
+    def fail(message: str) -> ArchitectureError:
+        return ArchitectureError(message, field="branches", **where)
+
+    texts = [_cross(s) for s in shapes]
+    if node.merge == "add":
+        for j, s in enumerate(shapes[1:], start=1):
+            if s != shapes[0]:
+                raise fail(_add_mismatch(node, inp, shapes, j))
+        return shapes[0], f"every branch gives {texts[0]}; the sum keeps that shape"
+    if node.merge == "concat":
+        ranks = {len(s) for s in shapes}
+        if len(ranks) > 1 or any(s[1:] != shapes[0][1:] for s in shapes):
+            listing = "; ".join(f"branch {j + 1} gives {t}" for j, t in enumerate(texts))
+            raise fail(f"concat joins along channels, so every branch must keep the same "
+                       f"{'height×width' if len(shapes[0]) == 3 else 'shape'}: {listing}; change the strides or "
+                       f"padding so they agree")
+        out = (sum(s[0] for s in shapes), *shapes[0][1:])
+        return out, f"channels {' + '.join(str(s[0]) for s in shapes)} = {out[0]} (concatenated), {_cross(out)}"
+    try:
+        if len({len(s) for s in shapes}) > 1:
+            raise ValueError
+        out = tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        listing = " and ".join(texts)
+        raise fail(f"shapes {listing} cannot be multiplied element-wise; a gate must have the same shape or "
+                   f"size 1 where they differ, e.g. {shapes[0][0]}×1×1 for a {texts[0]} input") from None
+    return out, f"{' × '.join(texts)} broadcast to {_cross(out)}"
+
+
+def _add_mismatch(node: Parallel, inp: Shape, shapes: list[Shape], j: int) -> str:
+    """The message for branches of an add that end in different shapes, with the fix."""
+    empty = [i for i, b in enumerate(node.branches) if not b]
+    main = next((s for i, s in enumerate(shapes) if node.branches[i] and s != inp), None)
+    if empty and main is not None and len(inp) == 3 and len(main) == 3:
+        stride = next((st for st in range(1, max(inp[1], inp[2]) + 1)
+                       if (inp[1] - 1) // st + 1 == main[1] and (inp[2] - 1) // st + 1 == main[2]), None)
+        if stride is not None:
+            how = f" with stride {stride}" if stride != 1 else ""
+            return (f"shapes {_cross(inp)} and {_cross(main)} differ; give the shortcut a 1×1 convolution{how} "
+                    f"and {main[0]} channels")
+        return (f"shapes {_cross(inp)} and {_cross(main)} differ; give the shortcut layers that turn "
+                f"{_cross(inp)} into {_cross(main)}")
+    return (f"shapes {_cross(shapes[0])} and {_cross(shapes[j])} differ (branches 1 and {j + 1}); make every "
+            "branch end in the same shape")
+
+
+def _analyse_layer(layer: Layer, index: int, name: str, trace: _Trace, path: tuple[str, ...],
+                   branch: int | None) -> LayerRecord:
     shape = trace.shape
 
     def fail(message: str, field: str | None = None) -> ArchitectureError:
-        return ArchitectureError(message, index=index, name=name, field=field)
+        return ArchitectureError(message, index=None if path else index, name=name, field=field, path=path)
 
-    def record(out: Shape, *, op: str, params: int = 0, trainable: int | None = None, buffers: int = 0,
-               macs: int = 0, rf: Any = "same", jump: Any = "same", start: Any = "same",
-               shape_formula: str = "", param_formula: str = "no parameters") -> LayerRecord:
-        return LayerRecord(
-            index, name, layer.type, CATEGORY[layer.type], op, shape, out, params,
-            params if trainable is None else trainable, buffers, macs, _bytes(out),
-            trace.rf if rf == "same" else rf, trace.jump if jump == "same" else jump,
-            trace.start if start == "same" else start,
-            codegen.pytorch_line(layer, shape, not trace.saved), shape_formula or f"same shape as its input: {_cross(out)}",
-            param_formula, layer)
-
-    if isinstance(layer, Conv2d):
-        c_in = _need_spatial(shape, fail, "a convolution")
-        if layer.in_channels is not None and layer.in_channels != c_in:
-            fixed = codegen.pytorch_line(layer, shape)
-            raise fail(f"in_channels is {layer.in_channels} but {c_in} channels arrive "
-                       f"(from {trace.source}); use {fixed}", "in_channels")
-        g = layer.groups
-        if c_in % g or layer.out_channels % g:
-            raise fail(f"groups={g} must divide both in_channels ({c_in}) and out_channels "
-                       f"({layer.out_channels}); choose a common divisor", "groups")
-        kh, kw = layer.kernel_size
-        h, w = _spatial(shape, layer.kernel_size, layer.stride, layer.padding, layer.dilation, fail)
-        out = (layer.out_channels, h, w)
-        per_filter = kh * kw * (c_in // g)
-        weights = per_filter * layer.out_channels
-        bias = layer.out_channels if layer.bias else 0
-        fan = f"{kh}·{kw}·{c_in // g if g == 1 else f'({c_in}/{g})'}·{layer.out_channels}"
-        formula = f"{fan}{f' + {bias}' if bias else ''} = {weights + bias:,}"
-        return record(out, op=f"{_k(layer.kernel_size)}, {layer.out_channels}", params=weights + bias,
-                      macs=(per_filter + (1 if layer.bias else 0)) * layer.out_channels * h * w,
-                      rf=_rf(trace, layer.kernel_size, layer.dilation),
-                      jump=_jump(trace, layer.stride),
-                      start=_start(trace, layer.kernel_size, layer.padding, layer.dilation),
-                      shape_formula=_shape_formula(shape, out, layer.kernel_size, layer.stride,
-                                                   layer.padding, layer.dilation),
-                      param_formula=formula)
-    if isinstance(layer, BatchNorm2d):
-        c = _need_spatial(shape, fail, "BatchNorm2d")
-        if layer.num_features is not None and layer.num_features != c:
-            raise fail(f"num_features is {layer.num_features} but {c} channels arrive (from {trace.source}); "
-                       f"use nn.BatchNorm2d({c})", "num_features")
-        params = 2 * c if layer.affine else 0
-        formula = (f"2·{c} = {params:,} (scale γ and shift β per channel)" if layer.affine
-                   else "no parameters (affine=False)")
-        return record(shape, op="BN", params=params, buffers=2 * c, macs=params, param_formula=formula)
-    if isinstance(layer, (ReLU, LeakyReLU, Sigmoid, Tanh, Dropout)):
-        op = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "sigmoid": "σ", "tanh": "tanh",
-              "dropout": f"p={getattr(layer, 'p', 0):g}"}[layer.type]
-        return record(shape, op=op)
-    if isinstance(layer, (MaxPool2d, AvgPool2d)):
-        _need_spatial(shape, fail, "pooling")
-        stride = layer.stride or layer.kernel_size
-        for (k, p, axis) in zip(layer.kernel_size, layer.padding, ("height", "width")):
-            if 2 * p > k:
-                raise fail(f"padding {p} is more than half the kernel size {k} ({axis}); "
-                           f"PyTorch requires padding ≤ kernel_size/2, use padding={k // 2}", "padding")
-        h, w = _spatial(shape, layer.kernel_size, stride, layer.padding, (1, 1), fail)
-        out = (shape[0], h, w)
-        return record(out, op=f"{_k(layer.kernel_size)} /{_v(stride)}", rf=_rf(trace, layer.kernel_size, (1, 1)),
-                      jump=_jump(trace, stride), start=_start(trace, layer.kernel_size, layer.padding, (1, 1)),
-                      shape_formula=_shape_formula(shape, out, layer.kernel_size, stride, layer.padding, (1, 1)))
-    if isinstance(layer, AdaptiveAvgPool2d):
-        c = _need_spatial(shape, fail, "adaptive pooling")
-        oh, ow = layer.output_size
-        out = (c, oh, ow)
-        kernel = (_adaptive_kernel(shape[1], oh), _adaptive_kernel(shape[2], ow))
-        stride = (max(shape[1] // oh, 1), max(shape[2] // ow, 1))
-        return record(out, op=f"→{_k(layer.output_size)}", rf=_rf(trace, kernel, (1, 1)), jump=_jump(trace, stride),
-                      start=_start(trace, kernel, (0, 0), (1, 1)),
-                      shape_formula=f"output size is fixed at {oh}×{ow}: each cell averages a "
-                                    f"~{kernel[0]}×{kernel[1]} window of the {shape[1]}×{shape[2]} input")
-    if isinstance(layer, Flatten):
-        n = math.prod(shape)
-        formula = f"{'·'.join(map(str, shape))} = {n:,}" if len(shape) > 1 else f"already flat: {n:,}"
-        return record((n,), op="flatten", rf=None, jump=None, start=None, shape_formula=formula)
-    if isinstance(layer, Linear):
-        if len(shape) != 1:
-            raise fail(f"a Linear layer needs a flat vector but receives {format_shape(shape)} from "
-                       f"{trace.source}; add {{\"type\": \"flatten\"}} before it "
-                       f"(then in_features = {math.prod(shape):,})", "type")
-        n = shape[0]
-        if layer.in_features is not None and layer.in_features != n:
-            raise fail(f"in_features is {layer.in_features} but {n} values arrive ({trace.source}); "
-                       f"use {codegen.pytorch_line(layer, shape)}", "in_features")
-        bias = layer.out_features if layer.bias else 0
-        params = n * layer.out_features + bias
-        return record((layer.out_features,), op=f"{n}→{layer.out_features}", params=params,
-                      macs=(n + (1 if layer.bias else 0)) * layer.out_features, rf=None, jump=None, start=None,
-                      shape_formula=f"{layer.out_features} outputs, one per neuron",
-                      param_formula=f"{n}·{layer.out_features}{f' + {bias}' if bias else ''} = {params:,}")
-    raise fail(f"unsupported layer type {layer.type}")  # unreachable: spec rejects unknown types
+    facts: Facts = layer.analyse(Context(shape, trace.source, fail))
+    out = facts.output_shape
+    if facts.flat:
+        rf, jump, start = None, None, None
+    elif facts.window is not None:
+        rf, jump, start = _rf(trace, facts.window), _jump(trace, facts.window.stride), _start(trace, facts.window)
+    else:
+        rf, jump, start = trace.rf, trace.jump, trace.start
+    return LayerRecord(
+        index, name, layer.type, layer.category, facts.op, shape, out, facts.params,
+        facts.params if facts.trainable is None else facts.trainable, facts.buffers, facts.macs, _bytes(out),
+        rf, jump, start, layer.torch_line(shape, not trace.saved),
+        facts.shape_formula or f"same shape as its input: {_cross(out)}", facts.param_formula, layer, path, branch)
 
 
-def _saves_output(layer: Layer, before: bool) -> bool:
-    """Whether the layer's output must stay untouched for backward (see _Trace.saved)."""
-    if layer.type in ("sigmoid", "tanh", "relu") or (isinstance(layer, LeakyReLU) and layer.negative_slope >= 0):
-        return True
-    return before if layer.type in ("flatten", "dropout") else False
-
-
-def _need_spatial(shape: Shape, fail: Any, what: str) -> int:
-    if len(shape) != 3:
-        raise fail(f"{what} needs a (channels, height, width) input but receives the flat vector "
-                   f"{format_shape(shape)}; move it before Flatten", "type")
-    return shape[0]
-
-
-def _spatial(shape: Shape, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int],
-             dilation: tuple[int, int], fail: Any) -> tuple[int, int]:
-    result = []
-    for size, k, s, p, d in zip(shape[1:], kernel, stride, padding, dilation):
-        span = d * (k - 1) + 1
-        n = out_len(size, k, s, p, d)
-        if n < 1:
-            need = (span - size + 1) // 2
-            dil = f", dilation {d}" if d != 1 else ""
-            raise fail(f"kernel_size {_v(kernel)}{dil} does not fit a {shape[1]}×{shape[2]} input "
-                       f"(padding {_v(padding)}); use kernel_size ≤ {max((size + 2 * p - 1) // d + 1, 1)} "
-                       f"or padding ≥ {need}", "kernel_size")
-        result.append(n)
-    return result[0], result[1]
-
-
-def _adaptive_kernel(size: int, out: int) -> int:
-    return max(math.ceil((i + 1) * size / out) - (i * size) // out for i in range(out))
-
-
-def _rf(trace: _Trace, kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int] | None:
+def _rf(trace: _Trace, w: Window) -> tuple[int, int] | None:
     if trace.rf is None or trace.jump is None:
         return None
-    return tuple(r + (d * (k - 1)) * j for r, k, d, j in zip(trace.rf, kernel, dilation, trace.jump))  # type: ignore
+    return tuple(r + (d * (k - 1)) * j for r, k, d, j in zip(trace.rf, w.kernel, w.dilation, trace.jump))  # type: ignore
 
 
-def _start(trace: _Trace, kernel: tuple[int, int], padding: tuple[int, int],
-           dilation: tuple[int, int]) -> tuple[float, float] | None:
+def _start(trace: _Trace, w: Window) -> tuple[float, float] | None:
     """Centre of the first output's window, in input-image pixel coordinates."""
     if trace.start is None or trace.jump is None:
         return None
     return tuple(s0 + (d * (k - 1) / 2 - p) * j  # type: ignore[return-value]
-                 for s0, k, p, d, j in zip(trace.start, kernel, padding, dilation, trace.jump))
+                 for s0, k, p, d, j in zip(trace.start, w.kernel, w.padding, w.dilation, trace.jump))
 
 
 def rf_box(record: LayerRecord, row: int, col: int) -> tuple[float, float, float, float] | None:
@@ -312,37 +375,12 @@ def _jump(trace: _Trace, stride: tuple[int, int]) -> tuple[int, int] | None:
     return tuple(j * s for j, s in zip(trace.jump, stride))  # type: ignore
 
 
-def _shape_formula(shape: Shape, out: Shape, kernel: tuple[int, int], stride: tuple[int, int],
-                   padding: tuple[int, int], dilation: tuple[int, int]) -> str:
-    """`⌊(32 + 2·1 − 3)/1⌋ + 1 = 32`, once when both axes agree, else per axis."""
-    parts = []
-    for size, k, s, p, d, n in zip(shape[1:], kernel, stride, padding, dilation, out[1:]):
-        span = f"{k}" if d == 1 else f"{d}·({k} − 1) − 1"
-        parts.append(f"⌊({size} + 2·{p} − {span})/{s}⌋ + 1 = {n}")
-    if parts[0] == parts[1]:
-        return f"{parts[0]} (height and width)"
-    return f"height: {parts[0]}; width: {parts[1]}"
-
-
-def _check_activation(shape: Shape, index: int, name: str) -> None:
+def _check_activation(shape: Shape, index: int, name: str, path: tuple[str, ...]) -> None:
     if math.prod(shape) > MAX_ACTIVATION:
         raise ArchitectureError(f"its output {format_shape(shape)} has {math.prod(shape):,} values, more than "
                                 f"the 2³¹ the explorer supports; use fewer channels or a smaller input",
-                                index=index, name=name)
+                                index=None if path else index, name=name, path=path)
 
 
 def _bytes(shape: Shape) -> int:
     return math.prod(shape) * BYTES_PER_VALUE
-
-
-def _k(size: tuple[int, int]) -> str:
-    return f"{size[0]}×{size[1]}"
-
-
-def _v(size: tuple[int, int]) -> str:
-    """A size as the JSON writes it: 5, or [5, 3]."""
-    return str(size[0]) if size[0] == size[1] else f"[{size[0]}, {size[1]}]"
-
-
-def _cross(shape: Shape) -> str:
-    return "×".join(map(str, shape))

@@ -1,169 +1,90 @@
-"""The architecture spec: layer dataclasses, JSON parsing/validation and serialisation.
+"""The architecture spec: layer and container dataclasses, JSON parsing/validation, names.
 
-This module checks each layer on its own (types, ranges, unknown fields). Whether the
-layers fit together (shapes, stated input sizes) is checked by `explorer.analysis`,
-which raises the same `ArchitectureError` so callers handle one exception type.
+This module checks each node on its own (types, ranges, unknown fields, the graph limits).
+Whether the nodes fit together (shapes, stated input sizes, merges) is checked by
+`explorer.analysis`, which raises the same `ArchitectureError` so callers handle one
+exception type. The layer kinds themselves live in `explorer.layers` (re-exported here);
+the graph format (blocks and parallels) is described in docs/design.md.
 """
 from __future__ import annotations
 
 import difflib
 import json
+import keyword
 import math
-from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import Any, ClassVar, Union
+from dataclasses import MISSING, dataclass, fields, replace
+from typing import Any, ClassVar, Iterator, Union
+
+from .errors import PATH_SEPARATOR, ArchitectureError
+from .layers import (GELU, KINDS, LAYER_TYPES, AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm2d,
+                     Conv2d, Dropout, Flatten, Hardsigmoid, Hardswish, Identity, LayerSpec, LeakyReLU, Linear,
+                     MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU, StochasticDepth, Tanh)
+from .layers.base import normalise_default as _normalise_default
 
 MAX_SIZE = 100_000
-MAX_LAYERS = 1_000
+MAX_LAYERS = 1_000        # top-level nodes (the flat limit)
+MAX_NODES = 2_000         # all nodes of the tree: layers, blocks and parallels
+MAX_DEPTH = 32            # blocks/parallels nested in one another
+MAX_BRANCHES = 16         # branches of one parallel
+MAX_NAME = 100            # characters in a name (torchvision module paths reach ~55)
+MERGES = ("add", "concat", "multiply")
 
 Pair = tuple[int, int]
 
+__all__ = ["ArchitectureError", "PATH_SEPARATOR", "LayerSpec", "LAYER_TYPES", "KINDS", "Block", "Parallel",
+           "Network", "InputSpec", "Layer", "Node", "loads", "from_json", "parse_layer", "resolve_names",
+           "iter_nodes", "default_network", "DEFAULT_JSON", "Conv2d", "BatchNorm2d", "ReLU", "LeakyReLU",
+           "Sigmoid", "Tanh", "ReLU6", "SiLU", "Hardswish", "Hardsigmoid", "GELU", "MaxPool2d", "AvgPool2d",
+           "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Dropout", "StochasticDepth", "Flatten", "Identity",
+           "Linear"]
 
-class ArchitectureError(ValueError):
-    """Invalid architecture input. The message names the layer, the field and the fix."""
-
-    def __init__(self, message: str, *, index: int | None = None, name: str | None = None,
-                 field: str | None = None) -> None:
-        self.index, self.layer_name, self.field, self.reason = index, name, field, message
-        if name is not None:
-            where = f" (layer {index})" if index is not None and name != f"Layer {index}" else ""
-            message = f"{name}{where}: {message}"
-        super().__init__(message)
-
-
-def _size(default: Any = MISSING, *, minimum: int = 1) -> Any:
-    """A spatial size: an int or [h, w] in the JSON, a (h, w) pair in Python."""
-    return field(default=default, metadata={"kind": "size", "min": minimum})
-
-
-def _count(default: Any = MISSING) -> Any:
-    return field(default=default, metadata={"kind": "count"})
-
-
-def _number(default: float, low: float, high: float, *, low_open: bool = False,
-            high_open: bool = False) -> Any:
-    return field(default=default, metadata={"kind": "number", "range": (low, high, low_open, high_open)})
-
-
-def _flag(default: bool = True) -> Any:
-    return field(default=default, metadata={"kind": "bool"})
+Layer = Union[Conv2d, BatchNorm2d, ReLU, LeakyReLU, Sigmoid, Tanh, MaxPool2d, AvgPool2d,
+              AdaptiveAvgPool2d, Dropout, Flatten, Linear, ReLU6, SiLU, Hardswish, Hardsigmoid, GELU,
+              Identity, AdaptiveMaxPool2d, StochasticDepth]
 
 
 @dataclass(frozen=True)
-class LayerSpec:
-    """Base for all layer kinds; `name` is the optional user-given name."""
+class Block:
+    """A named sequential sub-network (nn.Sequential or a custom module in PyTorch)."""
 
-    type: ClassVar[str] = ""
-    name: str | None = field(default=None, kw_only=True, metadata={"kind": "name"})
+    type: ClassVar[str] = "block"
+    category: ClassVar[str] = "block"
+    layers: tuple["Node", ...]
+    name: str | None = None
+    module: str = "Sequential"        # the PyTorch class to show and generate
 
     def to_json(self) -> dict[str, Any]:
-        """Serialise, omitting defaults; square sizes become ints, as the seed writes them."""
-        out: dict[str, Any] = {"type": self.type}
+        out: dict[str, Any] = {"type": "block"}
         if self.name is not None:
             out["name"] = self.name
-        for f in fields(self):
-            if f.name == "name":
-                continue
-            value = getattr(self, f.name)
-            if f.default is not MISSING and value == _normalise_default(f):
-                continue
-            if f.metadata.get("kind") == "size" and value is not None:
-                value = value[0] if value[0] == value[1] else [value[0], value[1]]
-            out[f.name] = value
+        if self.module != "Sequential":
+            out["module"] = self.module
+        out["layers"] = [node.to_json() for node in self.layers]
         return out
 
 
 @dataclass(frozen=True)
-class Conv2d(LayerSpec):
-    type: ClassVar[str] = "conv2d"
-    out_channels: int = _count()
-    kernel_size: Pair = _size()
-    stride: Pair = _size((1, 1))
-    padding: Pair = _size((0, 0), minimum=0)
-    dilation: Pair = _size((1, 1))
-    groups: int = _count(1)
-    bias: bool = _flag(True)
-    in_channels: int | None = _count(None)
+class Parallel:
+    """Branches that all receive the same input; their outputs are merged by `merge`:
+    "add" (same shapes), "concat" (along channels) or "multiply" (broadcasting). An empty
+    branch is the identity (a shortcut). The node's name is the merge's name."""
+
+    type: ClassVar[str] = "parallel"
+    category: ClassVar[str] = "merge"
+    branches: tuple[tuple["Node", ...], ...]
+    merge: str
+    name: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "parallel"}
+        if self.name is not None:
+            out["name"] = self.name
+        out["merge"] = self.merge
+        out["branches"] = [[node.to_json() for node in branch] for branch in self.branches]
+        return out
 
 
-@dataclass(frozen=True)
-class BatchNorm2d(LayerSpec):
-    type: ClassVar[str] = "batchnorm2d"
-    eps: float = _number(1e-5, 0.0, 1.0, low_open=True)
-    momentum: float = _number(0.1, 0.0, 1.0)
-    affine: bool = _flag(True)
-    num_features: int | None = _count(None)
-
-
-@dataclass(frozen=True)
-class ReLU(LayerSpec):
-    type: ClassVar[str] = "relu"
-
-
-@dataclass(frozen=True)
-class LeakyReLU(LayerSpec):
-    type: ClassVar[str] = "leaky_relu"
-    negative_slope: float = _number(0.01, -1e6, 1e6)
-
-
-@dataclass(frozen=True)
-class Sigmoid(LayerSpec):
-    type: ClassVar[str] = "sigmoid"
-
-
-@dataclass(frozen=True)
-class Tanh(LayerSpec):
-    type: ClassVar[str] = "tanh"
-
-
-@dataclass(frozen=True)
-class _Pool2d(LayerSpec):
-    """Fields shared by max and average pooling (stride None means stride = kernel_size)."""
-
-    kernel_size: Pair = _size()
-    stride: Pair | None = _size(None)
-    padding: Pair = _size((0, 0), minimum=0)
-
-
-@dataclass(frozen=True)
-class MaxPool2d(_Pool2d):
-    type: ClassVar[str] = "maxpool2d"
-
-
-@dataclass(frozen=True)
-class AvgPool2d(_Pool2d):
-    type: ClassVar[str] = "avgpool2d"
-
-
-@dataclass(frozen=True)
-class AdaptiveAvgPool2d(LayerSpec):
-    type: ClassVar[str] = "adaptive_avgpool2d"
-    output_size: Pair = _size()
-
-
-@dataclass(frozen=True)
-class Dropout(LayerSpec):
-    type: ClassVar[str] = "dropout"
-    p: float = _number(0.5, 0.0, 1.0, high_open=True)
-
-
-@dataclass(frozen=True)
-class Flatten(LayerSpec):
-    type: ClassVar[str] = "flatten"
-
-
-@dataclass(frozen=True)
-class Linear(LayerSpec):
-    type: ClassVar[str] = "linear"
-    out_features: int = _count()
-    bias: bool = _flag(True)
-    in_features: int | None = _count(None)
-
-
-Layer = Union[Conv2d, BatchNorm2d, ReLU, LeakyReLU, Sigmoid, Tanh, MaxPool2d, AvgPool2d,
-              AdaptiveAvgPool2d, Dropout, Flatten, Linear]
-LAYER_TYPES: dict[str, type[LayerSpec]] = {cls.type: cls for cls in (
-    Conv2d, BatchNorm2d, ReLU, LeakyReLU, Sigmoid, Tanh, MaxPool2d, AvgPool2d,
-    AdaptiveAvgPool2d, Dropout, Flatten, Linear)}
+Node = Union[Layer, Block, Parallel]
 
 
 @dataclass(frozen=True)
@@ -179,15 +100,21 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class Network:
-    """A parsed, field-valid architecture. `names` are the resolved display names."""
+    """A parsed, field-valid architecture. `names` are the resolved names of every node in
+    walk order (see `iter_nodes`); for a flat network, one per layer."""
 
     name: str
     input: InputSpec
-    layers: tuple[Layer, ...]
+    layers: tuple[Node, ...]
 
     @property
     def names(self) -> tuple[str, ...]:
         return resolve_names(self.layers)
+
+    @property
+    def is_flat(self) -> bool:
+        """True when no block or parallel appears (the original, chain-only format)."""
+        return all(isinstance(node, LayerSpec) for node in self.layers)
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name,
@@ -198,23 +125,42 @@ class Network:
     def dumps(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_json(), indent=indent, ensure_ascii=False)
 
-    def replace_layer(self, index: int, layer: Layer) -> "Network":
+    def replace_layer(self, index: int, layer: Node) -> "Network":
         layers = list(self.layers)
         layers[index] = layer
         return replace(self, layers=tuple(layers))
 
 
 # ---------------------------------------------------------------------------------------
-# Names
+# Walking the tree and naming its nodes
 
-_NAME_PREFIX = {"conv2d": "Conv", "batchnorm2d": "BN", "relu": "ReLU", "leaky_relu": "LeakyReLU",
-                "sigmoid": "Sigmoid", "tanh": "Tanh", "maxpool2d": "Pool", "avgpool2d": "Pool",
-                "adaptive_avgpool2d": "AdaptivePool", "dropout": "Dropout", "flatten": "Flatten",
-                "linear": "FC"}
+def iter_nodes(layers: tuple[Node, ...] | list[Node]) -> Iterator[Node]:
+    """Every node in walk order: a block before its contents, a parallel (its merge) after
+    its branches, branches in order. For a flat network: the layers in order."""
+    for node in layers:
+        if isinstance(node, Block):
+            yield node
+            yield from iter_nodes(node.layers)
+        elif isinstance(node, Parallel):
+            for branch in node.branches:
+                yield from iter_nodes(branch)
+            yield node
+        else:
+            yield node
 
 
-def resolve_names(layers: tuple[LayerSpec, ...] | list[LayerSpec]) -> tuple[str, ...]:
-    return _names([(layer.type, layer.name) for layer in layers])
+def _kind_of(node: Node) -> str:
+    return f"parallel:{node.merge}" if isinstance(node, Parallel) else node.type
+
+
+def resolve_names(layers: tuple[Node, ...] | list[Node]) -> tuple[str, ...]:
+    """Names of every node in walk order (`iter_nodes`)."""
+    return _names([(_kind_of(node), node.name) for node in iter_nodes(layers)])
+
+
+_CONTAINER_PREFIX = {"block": "Block", "parallel:add": "Add", "parallel:concat": "Concat",
+                     "parallel:multiply": "Multiply"}
+_NAME_PREFIX = {**{cls.type: cls.prefix for cls in KINDS}, **_CONTAINER_PREFIX}
 
 
 def _names(kinds: list[tuple[str, str | None]]) -> tuple[str, ...]:
@@ -284,10 +230,116 @@ def from_json(data: Any) -> Network:
         raise ArchitectureError("\"layers\" must be a non-empty list of layer objects")
     if len(raw_layers) > MAX_LAYERS:
         raise ArchitectureError(f"{len(raw_layers)} layers is more than the {MAX_LAYERS} supported")
-    labels = _names([_raw_kind(raw) for raw in raw_layers])
-    layers = tuple(parse_layer(raw, i + 1, labels[i]) for i, raw in enumerate(raw_layers))
+    raw_nodes: list[tuple[tuple[int, ...], str, str | None]] = []
+    _walk_raw(raw_layers, (), 0, raw_nodes)
+    if len(raw_nodes) > MAX_NODES:
+        raise ArchitectureError(f"the network has {len(raw_nodes):,} nodes (layers, blocks and parallels), more "
+                                f"than the {MAX_NODES:,} supported; remove layers or split the network")
+    labels = _names([(kind, given) for _, kind, given in raw_nodes])
+    parser = _Parser({key: (labels[i], i + 1) for i, (key, _, _) in enumerate(raw_nodes)})
+    layers = parser.sequence(raw_layers, (), ())
     _check_unique_names(layers)
     return Network(name=name.strip(), input=input_spec, layers=layers)
+
+
+def _walk_raw(raw_layers: list[Any], key: tuple[int, ...], depth: int,
+              out: list[tuple[tuple[int, ...], str, str | None]]) -> None:
+    """(key, kind, given name) of every raw node in walk order, for naming nodes before (and
+    while) parsing them. Keys are position paths; walking stops below MAX_DEPTH + 1 (the
+    parser reports the depth) and once the node limit is passed."""
+    for i, raw in enumerate(raw_layers):
+        if len(out) > MAX_NODES:
+            return
+        kind, given = _raw_kind(raw)
+        here = (*key, i)
+        if kind == "block":
+            out.append((here, kind, given))
+            children = raw.get("layers")
+            if isinstance(children, list) and depth < MAX_DEPTH + 1:
+                _walk_raw(children, here, depth + 1, out)
+        elif kind == "parallel":
+            branches = raw.get("branches")
+            if isinstance(branches, list) and depth < MAX_DEPTH + 1:
+                for j, branch in enumerate(branches[:MAX_BRANCHES + 1]):
+                    if isinstance(branch, list):
+                        _walk_raw(branch, (*here, j), depth + 1, out)
+            merge = raw.get("merge")
+            out.append((here, f"parallel:{merge.lower()}" if isinstance(merge, str) else kind, given))
+        else:
+            out.append((here, kind, given))
+
+
+class _Parser:
+    """Parses nodes recursively; `labels` maps a node's position key to (name, row index)."""
+
+    def __init__(self, labels: dict[tuple[int, ...], tuple[str, int]]) -> None:
+        self.labels = labels
+
+    def sequence(self, raw_layers: list[Any], key: tuple[int, ...], path: tuple[str, ...]) -> tuple[Node, ...]:
+        return tuple(self.node(raw, (*key, i), path) for i, raw in enumerate(raw_layers))
+
+    def node(self, raw: Any, key: tuple[int, ...], path: tuple[str, ...]) -> Node:
+        label, index = self.labels.get(key, (f"Layer {key[-1] + 1}", key[-1] + 1))
+        kind = raw.get("type") if isinstance(raw, dict) else None
+        if isinstance(kind, str) and kind.lower() in ("block", "parallel"):
+            if len(path) >= MAX_DEPTH:
+                raise ArchitectureError(f"blocks and parallels are nested more than {MAX_DEPTH} deep, the most "
+                                        "the explorer supports; flatten some of the inner blocks",
+                                        name=label, path=path)
+            where = {"index": None if path else index, "name": label, "path": path}
+            if kind.lower() == "block":
+                return self.block(raw, key, where)
+            return self.parallel(raw, key, where)
+        return parse_layer(raw, index, label, path=path)
+
+    def block(self, raw: dict[str, Any], key: tuple[int, ...], where: dict[str, Any]) -> Block:
+        _check_keys(raw, "block", ("type", "name", "module", "layers"), where)
+        name = _check_name(raw["name"], where) if "name" in raw else None
+        module = raw.get("module", "Sequential")
+        if not isinstance(module, str) or not module.isidentifier() or keyword.iskeyword(module):
+            raise ArchitectureError(f"module must be a Python class name such as \"BasicBlock\", got "
+                                    f"{_describe(module)}", field="module", **where)
+        children = raw.get("layers")
+        if not isinstance(children, list) or not children:
+            raise ArchitectureError("a block needs a non-empty list \"layers\"; add its layers or remove the block",
+                                    field="layers", **where)
+        layers = self.sequence(children, key, (*where["path"], where["name"]))
+        return Block(layers=layers, name=name, module=module)
+
+    def parallel(self, raw: dict[str, Any], key: tuple[int, ...], where: dict[str, Any]) -> Parallel:
+        _check_keys(raw, "parallel", ("type", "name", "merge", "branches"), where)
+        name = _check_name(raw["name"], where) if "name" in raw else None
+        merge = raw.get("merge")
+        if not isinstance(merge, str) or merge.lower() not in MERGES:
+            raise ArchitectureError(f"merge must be one of \"add\", \"concat\", \"multiply\", got "
+                                    f"{_describe(merge) if merge is not None else 'nothing'}", field="merge", **where)
+        branches = raw.get("branches")
+        if (not isinstance(branches, list) or not all(isinstance(b, list) for b in branches)
+                or not 2 <= len(branches) <= MAX_BRANCHES):
+            got = f"{len(branches)} branches" if isinstance(branches, list) else _describe(branches)
+            raise ArchitectureError(f"branches must be a list of 2 to {MAX_BRANCHES} lists of layers (an empty "
+                                    f"list is the identity shortcut), got {got}", field="branches", **where)
+        inner = (*where["path"], where["name"])
+        parsed = tuple(self.sequence(branch, (*key, j), inner) for j, branch in enumerate(branches))
+        return Parallel(branches=parsed, merge=merge.lower(), name=name)
+
+
+def _check_keys(raw: dict[str, Any], kind: str, allowed: tuple[str, ...], where: dict[str, Any]) -> None:
+    for key in raw:
+        if key not in allowed:
+            hint = difflib.get_close_matches(str(key), allowed, n=1)
+            fix = f"did you mean \"{hint[0]}\"?" if hint else f"{kind} takes {', '.join(allowed[1:])}"
+            raise ArchitectureError(f"unknown field {_quote(key)} for {kind}; {fix}", field=str(key), **where)
+
+
+def _check_name(value: Any, where: dict[str, Any]) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME or not _is_text(value):
+        raise ArchitectureError(f"name must be a non-empty string of at most {MAX_NAME} characters",
+                                field="name", **where)
+    if value.strip() == "Input":
+        raise ArchitectureError("the name \"Input\" is reserved for the input row; choose another",
+                                field="name", **where)
+    return value.strip()
 
 
 def _parse_input(raw: Any) -> InputSpec:
@@ -309,7 +361,7 @@ def _parse_input(raw: Any) -> InputSpec:
 
 
 def _raw_kind(raw: Any) -> tuple[str, str | None]:
-    """(type, name) of a raw layer object, for naming layers in error messages."""
+    """(type, name) of a raw node object, for naming nodes in error messages."""
     if not isinstance(raw, dict):
         return ("", None)
     kind, name = raw.get("type"), raw.get("name")
@@ -317,22 +369,22 @@ def _raw_kind(raw: Any) -> tuple[str, str | None]:
             name.strip() if isinstance(name, str) and name.strip() and _is_text(name) else None)
 
 
-def parse_layer(raw: Any, index: int, label: str | None = None) -> Layer:
-    """Parse one layer object; `index` is its position counting Input as 0, `label` its name."""
+def parse_layer(raw: Any, index: int, label: str | None = None, *, path: tuple[str, ...] = ()) -> Layer:
+    """Parse one layer object; `index` is its row counting Input as 0, `label` its name, `path`
+    the names of its enclosing blocks/parallels (errors then name the path, not the index)."""
     label = label or f"Layer {index}"
+    where: dict[str, Any] = {"index": None if path else index, "name": label, "path": path}
     if not isinstance(raw, dict):
-        raise ArchitectureError(f"each layer must be an object with a \"type\", got {_describe(raw)}",
-                                index=index, name=label)
+        raise ArchitectureError(f"each layer must be an object with a \"type\", got {_describe(raw)}", **where)
     kind = raw.get("type")
     if not isinstance(kind, str):
-        raise ArchitectureError(f"\"type\" is missing; one of {', '.join(LAYER_TYPES)}",
-                                index=index, name=label, field="type")
+        raise ArchitectureError(f"\"type\" is missing; one of {', '.join(LAYER_TYPES)}", field="type", **where)
     cls = LAYER_TYPES.get(kind.lower())
     if cls is None:
-        hint = difflib.get_close_matches(kind.lower(), LAYER_TYPES, n=1)
-        fix = f"did you mean \"{hint[0]}\"?" if hint else f"supported: {', '.join(LAYER_TYPES)}"
-        raise ArchitectureError(f"unknown layer type {_quote(kind)}; {fix}", index=index, name=label,
-                                field="type")
+        hint = difflib.get_close_matches(kind.lower(), [*LAYER_TYPES, "block", "parallel"], n=1)
+        fix = (f"did you mean \"{hint[0]}\"?" if hint
+               else f"supported: {', '.join(LAYER_TYPES)}, and the containers block and parallel")
+        raise ArchitectureError(f"unknown layer type {_quote(kind)}; {fix}", field="type", **where)
     allowed = {f.name: f for f in fields(cls)}
     values: dict[str, Any] = {}
     for key, value in raw.items():
@@ -343,89 +395,82 @@ def parse_layer(raw: Any, index: int, label: str | None = None) -> Layer:
             hint = difflib.get_close_matches(key, allowed, n=1)
             fix = (f"did you mean \"{hint[0]}\"?" if hint
                    else f"{cls.type} takes {', '.join(allowed) or 'no fields'}")
-            raise ArchitectureError(f"unknown field {_quote(key)} for {cls.type}; {fix}",
-                                    index=index, name=label, field=key)
-        values[key] = _check_field(f, value, index, label)
+            raise ArchitectureError(f"unknown field {_quote(key)} for {cls.type}; {fix}", field=key, **where)
+        values[key] = _check_field(f, value, where)
     for f in fields(cls):
         if f.default is MISSING and f.name not in values:
-            raise ArchitectureError(f"{cls.type} needs {f.name}, e.g. \"{f.name}\": 3",
-                                    index=index, name=label, field=f.name)
+            raise ArchitectureError(f"{cls.type} needs {f.name}, e.g. \"{f.name}\": 3", field=f.name, **where)
     return cls(**values)  # type: ignore[return-value]
 
 
-def _check_field(f: Any, value: Any, index: int, label: str) -> Any:
+def _check_field(f: Any, value: Any, where: dict[str, Any]) -> Any:
     kind = f.metadata.get("kind")
+    index, label, path = where["index"], where["name"], where["path"]
     if kind == "name":
-        if not isinstance(value, str) or not value.strip() or len(value) > 40 or not _is_text(value):
-            raise ArchitectureError("name must be a non-empty string of at most 40 characters",
-                                    index=index, name=label, field="name")
-        if value.strip() == "Input":
-            raise ArchitectureError("the name \"Input\" is reserved for the input row; choose another",
-                                    index=index, name=label, field="name")
-        return value.strip()
+        return _check_name(value, where)
     if value is None and f.default is None:
         return None
     if kind == "count":
-        return _check_int(value, f.name, 1, index=index, name=label)
+        return _check_int(value, f.name, 1, index=index, name=label, path=path)
     if kind == "size":
         minimum = f.metadata["min"]
         if isinstance(value, list):
             if len(value) != 2:
                 raise ArchitectureError(f"{f.name} must be an integer or [height, width], got {_describe(value)}",
-                                        index=index, name=label, field=f.name)
-            return tuple(_check_int(v, f.name, minimum, index=index, name=label) for v in value)
-        v = _check_int(value, f.name, minimum, index=index, name=label)
+                                        field=f.name, **where)
+            return tuple(_check_int(v, f.name, minimum, index=index, name=label, path=path) for v in value)
+        v = _check_int(value, f.name, minimum, index=index, name=label, path=path)
         return (v, v)
     if kind == "bool":
         if not isinstance(value, bool):
-            raise ArchitectureError(f"{f.name} must be true or false, got {_describe(value)}",
-                                    index=index, name=label, field=f.name)
+            raise ArchitectureError(f"{f.name} must be true or false, got {_describe(value)}", field=f.name, **where)
+        return value
+    if kind == "choice":
+        choices = f.metadata["choices"]
+        if value not in choices:
+            options = ", ".join(f'"{c}"' for c in choices)
+            raise ArchitectureError(f"{f.name} must be one of {options}, got "
+                                    f"{_describe(value)}", field=f.name, **where)
         return value
     if kind == "number":
         low, high, low_open, high_open = f.metadata["range"]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ArchitectureError(f"{f.name} must be a number, got {_describe(value)}",
-                                    index=index, name=label, field=f.name)
+            raise ArchitectureError(f"{f.name} must be a number, got {_describe(value)}", field=f.name, **where)
         if value < low or value > high or (low_open and value == low) or (high_open and value == high):
             lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
-            raise ArchitectureError(f"{f.name} {value} is outside {lo}{low:g}, {high:g}{hi}",
-                                    index=index, name=label, field=f.name)
+            raise ArchitectureError(f"{f.name} {value} is outside {lo}{low:g}, {high:g}{hi}", field=f.name, **where)
         return float(value)
     raise AssertionError(kind)
 
 
-def _check_int(value: Any, key: str, minimum: int, *, index: int, name: str) -> int:
+def _check_int(value: Any, key: str, minimum: int, *, index: int | None, name: str,
+               path: tuple[str, ...] = ()) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             fix = f"write {int(value)} without a decimal point"
         else:
             fix = "sizes are whole numbers"
         raise ArchitectureError(f"{key} must be an integer, got {_describe(value)}; {fix}",
-                                index=index, name=name, field=key)
+                                index=index, name=name, field=key, path=path)
     if value < minimum:
         raise ArchitectureError(f"{key} is {value}; it must be at least {minimum}",
-                                index=index, name=name, field=key)
+                                index=index, name=name, field=key, path=path)
     if value > MAX_SIZE:
         raise ArchitectureError(f"{key} is {value:,}; the explorer supports at most {MAX_SIZE:,}",
-                                index=index, name=name, field=key)
+                                index=index, name=name, field=key, path=path)
     return value
 
 
-def _check_unique_names(layers: tuple[LayerSpec, ...]) -> None:
+def _check_unique_names(layers: tuple[Node, ...]) -> None:
+    """Given names are unique over the whole tree (blocks, merges and layers)."""
     seen: dict[str, int] = {}
-    for i, layer in enumerate(layers, start=1):
-        if layer.name is None:
+    for i, node in enumerate(iter_nodes(layers), start=1):
+        if node.name is None:
             continue
-        if layer.name in seen:
-            raise ArchitectureError(f"the name is already used by layer {seen[layer.name]}; names must be unique",
-                                    index=i, name=layer.name, field="name")
-        seen[layer.name] = i
-
-
-def _normalise_default(f: Any) -> Any:
-    if f.metadata.get("kind") == "size" and isinstance(f.default, int):
-        return (f.default, f.default)
-    return f.default
+        if node.name in seen:
+            raise ArchitectureError(f"the name is already used by layer {seen[node.name]}; names must be unique",
+                                    index=i, name=node.name, field="name")
+        seen[node.name] = i
 
 
 def _is_text(value: str) -> bool:

@@ -22,13 +22,11 @@ from .rows import wrap_row
 PRESETS = {"CIFAR-10 (3×32×32)": (3, 32, 32), "MNIST (1×28×28)": (1, 28, 28),
            "ImageNet (3×224×224)": (3, 224, 224)}
 
-NEW_LAYER = {"conv2d": {"out_channels": 16, "kernel_size": 3, "padding": 1}, "batchnorm2d": {}, "relu": {},
-             "leaky_relu": {"negative_slope": 0.1}, "sigmoid": {}, "tanh": {},
-             "maxpool2d": {"kernel_size": 2, "stride": 2}, "avgpool2d": {"kernel_size": 2, "stride": 2},
-             "adaptive_avgpool2d": {"output_size": 1}, "dropout": {"p": 0.5}, "flatten": {},
-             "linear": {"out_features": 10}}
+NEW_LAYER = {kind: dict(cls.editor_defaults) for kind, cls in LAYER_TYPES.items()}
 
-_DEFAULT_NAME = re.compile(r"^(Conv|BN|ReLU|LeakyReLU|Sigmoid|Tanh|Pool|AdaptivePool|Dropout|FC|Flatten)\d*$|^Logits$")
+_DEFAULT_NAME = re.compile(
+    rf"^({'|'.join(sorted({re.escape(cls.prefix) for cls in LAYER_TYPES.values()}, key=len, reverse=True))})\d*$"
+    r"|^Logits$")
 
 Apply = Callable[[dict[str, Any]], "str | None"]
 

@@ -30,6 +30,14 @@ __all__ = [
     "dropout",
     "flatten",
     "linear",
+    "relu6",
+    "silu",
+    "hardswish",
+    "hardsigmoid",
+    "gelu",
+    "erf",
+    "adaptive_max_pool2d",
+    "stochastic_depth",
 ]
 
 IntPair = int | tuple[int, int] | Sequence[int]
@@ -308,20 +316,52 @@ def _pool_args(
     return k, s, p
 
 
+def _ceil_extra(
+    size: tuple[int, int],
+    k: tuple[int, int],
+    s: tuple[int, int],
+    p: tuple[int, int],
+    d: tuple[int, int] = (1, 1),
+) -> tuple[int, int]:
+    """Cells to add after the right/bottom padding so ceil_mode's last window fits.
+
+    torch rounds the output length up, except that the last window must start inside the
+    input or its left padding.
+    """
+    extra = []
+    for n, kk, ss, pp, dd in zip(size, k, s, p, d):
+        span = dd * (kk - 1) + 1
+        out = -(-(n + 2 * pp - span) // ss) + 1
+        if (out - 1) * ss >= n + pp:
+            out -= 1
+        extra.append(max(0, (out - 1) * ss + span - (n + 2 * pp)))
+    return extra[0], extra[1]
+
+
+def _pad_extra(x: np.ndarray, extra: tuple[int, int], value: float) -> np.ndarray:
+    if extra == (0, 0):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])), constant_values=value)
+
+
 def max_pool2d(
     x: np.ndarray,
     kernel_size: IntPair,
     stride: IntPair | None = None,
     padding: IntPair = 0,
     dilation: IntPair = 1,
+    ceil_mode: bool = False,
 ) -> np.ndarray:
-    """Max pooling (floor mode); padding is ``-inf`` so it never wins, as in torch."""
+    """Max pooling; padding is ``-inf`` so it never wins, as in torch."""
     x = _as_float(x)
     _check_4d(x, "max_pool2d")
     k, s, p = _pool_args(kernel_size, stride, padding)
     d = pair(dilation)
     _check_positive(dilation=d)
-    win = _windows(_pad_hw(x, p, -np.inf), k, s, d)
+    padded = _pad_hw(x, p, -np.inf)
+    if ceil_mode:
+        padded = _pad_extra(padded, _ceil_extra(x.shape[2:], k, s, p, d), -np.inf)
+    win = _windows(padded, k, s, d)
     return win.max(axis=(4, 5))
 
 
@@ -332,18 +372,25 @@ def avg_pool2d(
     padding: IntPair = 0,
     count_include_pad: bool = True,
     divisor_override: int | None = None,
+    ceil_mode: bool = False,
 ) -> np.ndarray:
-    """Average pooling (floor mode); by default padded zeros count in the divisor (torch default)."""
+    """Average pooling; by default padded zeros count in the divisor (torch default).
+
+    With ``ceil_mode`` the cells beyond the padding never count, as in torch.
+    """
     x = _as_float(x)
     _check_4d(x, "avg_pool2d")
     k, s, p = _pool_args(kernel_size, stride, padding)
-    sums = _windows(_pad_hw(x, p), k, s, (1, 1)).sum(axis=(4, 5))
+    extra = _ceil_extra(x.shape[2:], k, s, p) if ceil_mode else (0, 0)
+    sums = _windows(_pad_extra(_pad_hw(x, p), extra, 0.0), k, s, (1, 1)).sum(axis=(4, 5))
     if divisor_override is not None:
         return sums / x.dtype.type(divisor_override)
-    if count_include_pad or p == (0, 0):
+    if (count_include_pad or p == (0, 0)) and extra == (0, 0):
         return sums / x.dtype.type(k[0] * k[1])
     ones = np.ones((1, 1) + x.shape[2:], dtype=x.dtype)
-    counts = _windows(_pad_hw(ones, p), k, s, (1, 1)).sum(axis=(4, 5))
+    counted = np.pad(ones, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])),
+                     constant_values=1.0 if count_include_pad else 0.0)
+    counts = _windows(_pad_extra(counted, extra, 0.0), k, s, (1, 1)).sum(axis=(4, 5))
     return sums / counts
 
 
@@ -388,3 +435,101 @@ def adaptive_avg_pool2d(
     y = _adaptive_avg_last_axis(x, ow)
     y = _adaptive_avg_last_axis(y.swapaxes(2, 3), oh).swapaxes(2, 3)
     return np.ascontiguousarray(y)
+
+
+def _adaptive_max_last_axis(x: np.ndarray, out: int) -> np.ndarray:
+    """Max over the last axis in torch's adaptive bins (see ``_adaptive_avg_last_axis``)."""
+    n = x.shape[-1]
+    i = np.arange(out)
+    start = (i * n) // out
+    end = -((-(i + 1) * n) // out)
+    offsets = start[:, None] + np.arange(int((end - start).max()))
+    mask = offsets < end[:, None]
+    gathered = np.take(x, np.minimum(offsets, n - 1), axis=-1)
+    return np.where(mask, gathered, x.dtype.type(-np.inf)).max(axis=-1)
+
+
+def adaptive_max_pool2d(x: np.ndarray, output_size: int | tuple[int, int]) -> np.ndarray:
+    """Adaptive max pooling with PyTorch's bins (max is separable: width, then height)."""
+    x = _as_float(x)
+    _check_4d(x, "adaptive_max_pool2d")
+    oh, ow = pair(output_size)
+    if oh <= 0 or ow <= 0:
+        raise ValueError(f"output size must be positive, got {(oh, ow)}")
+    y = _adaptive_max_last_axis(x, ow)
+    y = _adaptive_max_last_axis(y.swapaxes(2, 3), oh).swapaxes(2, 3)
+    return np.ascontiguousarray(y)
+
+
+# --------------------------------------------------------------------------
+# More activations and stochastic depth
+# --------------------------------------------------------------------------
+
+
+def relu6(x: np.ndarray) -> np.ndarray:
+    """min(max(x, 0), 6)."""
+    x = _as_float(x)
+    return np.minimum(np.maximum(x, x.dtype.type(0)), x.dtype.type(6))
+
+
+def silu(x: np.ndarray) -> np.ndarray:
+    """x · sigmoid(x) (a.k.a. swish)."""
+    x = _as_float(x)
+    return x * sigmoid(x)
+
+
+def hardsigmoid(x: np.ndarray) -> np.ndarray:
+    """relu6(x + 3) / 6."""
+    x = _as_float(x)
+    return relu6(x + x.dtype.type(3)) / x.dtype.type(6)
+
+
+def hardswish(x: np.ndarray) -> np.ndarray:
+    """x · relu6(x + 3) / 6."""
+    x = _as_float(x)
+    return x * hardsigmoid(x)
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    """Error function to ~1e-7 absolute (numpy has none): Abramowitz–Stegun 7.1.26 in float64."""
+    z = np.asarray(x, dtype=np.float64)
+    a = np.abs(z)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return np.sign(z) * (1.0 - poly * np.exp(-a * a))
+
+
+def gelu(x: np.ndarray, approximate: str = "none") -> np.ndarray:
+    """GELU like torch: exact x·Φ(x), or the tanh approximation."""
+    x = _as_float(x)
+    if approximate == "tanh":
+        inner = np.sqrt(2.0 / np.pi) * (x + 0.044715 * x.astype(np.float64) ** 3)
+        return (0.5 * x * (1.0 + np.tanh(inner))).astype(x.dtype)
+    if approximate != "none":
+        raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
+    return (0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))).astype(x.dtype)
+
+
+def stochastic_depth(
+    x: np.ndarray,
+    p: float,
+    mode: str = "row",
+    training: bool = False,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """torchvision.ops.stochastic_depth: keep each sample ("row") or the whole batch ("batch")
+    with probability 1 − p, scaled by 1/(1 − p); the identity in eval mode or when p = 0."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"drop probability must be in [0, 1], got {p}")
+    if mode not in ("row", "batch"):
+        raise ValueError(f"mode must be 'row' or 'batch', got {mode!r}")
+    x = _as_float(x)
+    if not training or p == 0.0:
+        return x
+    survival = 1.0 - p
+    rng = np.random.default_rng() if rng is None else rng
+    size = (x.shape[0],) + (1,) * (x.ndim - 1) if mode == "row" else (1,) * x.ndim
+    noise = (rng.random(size) < survival).astype(x.dtype)
+    if survival > 0.0:
+        noise = noise / x.dtype.type(survival)
+    return x * noise

@@ -221,16 +221,19 @@ def test_random_networks_shapes_params_and_formulas(data: dict) -> None:
 @given(valid_architectures())
 def test_summary_json_schema(data: dict) -> None:
     out = analyse(from_json(data)).to_json()
-    assert set(out) == {"name", "input_shape", "layers", "total_params", "trainable_params", "total_macs"}
+    assert set(out) == {"name", "input_shape", "output_shape", "layers", "total_params", "trainable_params",
+                        "total_macs"}
+    assert out["output_shape"] == out["layers"][-1]["output_shape"]  # flat: the last row's output
     assert out["input_shape"] == [data["input"]["channels"], data["input"]["height"], data["input"]["width"]]
     keys = {"index", "name", "type", "output_shape", "params", "trainable_params", "buffers", "macs",
-            "activation_bytes", "receptive_field", "pytorch"}
+            "activation_bytes", "receptive_field", "pytorch", "block", "path", "depth"}
     assert out["layers"][0] == {"index": 0, "name": "Input", "type": "input", "output_shape": out["input_shape"],
                                 "params": 0, "trainable_params": 0, "buffers": 0, "macs": 0,
                                 "activation_bytes": 4 * math.prod(out["input_shape"]),
-                                "receptive_field": [1, 1], "pytorch": ""}
+                                "receptive_field": [1, 1], "pytorch": "", "block": None, "path": [], "depth": 0}
     for i, layer in enumerate(out["layers"]):
         assert set(layer) == keys
+        assert (layer["block"], layer["path"], layer["depth"]) == (None, [], 0)  # flat: all at the top
         assert layer["index"] == i
         assert isinstance(layer["output_shape"], list) and all(type(d) is int for d in layer["output_shape"])
         for key in ("params", "trainable_params", "buffers", "macs", "activation_bytes"):

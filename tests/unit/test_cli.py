@@ -81,14 +81,15 @@ def test_summary_json_contract(capsys) -> None:
     code, out, err = main(capsys, "summary", "--format", "json")
     assert code == 0 and err == ""
     data = json.loads(out)
-    assert set(data) == {"name", "input_shape", "layers", "total_params", "trainable_params", "total_macs"}
-    assert data["name"] == "CIFAR-10 CNN" and data["input_shape"] == [3, 32, 32]
+    assert set(data) == {"name", "input_shape", "output_shape", "layers", "total_params", "trainable_params",
+                         "total_macs"}
+    assert data["name"] == "CIFAR-10 CNN" and data["input_shape"] == [3, 32, 32] and data["output_shape"] == [10]
     assert (data["total_params"], data["trainable_params"], data["total_macs"]) == (620_810, 620_810, 10_906_826)
     assert [layer["name"] for layer in data["layers"]] == DESIGN_NAMES
     keys = {"index", "name", "type", "output_shape", "params", "trainable_params", "buffers", "macs",
-            "activation_bytes", "receptive_field", "pytorch"}
+            "activation_bytes", "receptive_field", "pytorch", "block", "path", "depth"}
     for i, layer in enumerate(data["layers"]):
-        assert set(layer) == keys and layer["index"] == i
+        assert set(layer) == keys and layer["index"] == i and layer["depth"] == 0 and layer["block"] is None
     first = data["layers"][0]
     assert (first["type"], first["params"], first["output_shape"]) == ("input", 0, [3, 32, 32])
     by_name = {layer["name"]: layer for layer in data["layers"]}
@@ -233,7 +234,7 @@ BAD = [
     ("duplicate-name", small({"type": "relu", "name": "act"}, {"type": "tanh", "name": "act"}),
      ["act (layer 2)", "already used by layer 1"]),
     ("name-input", small({"type": "relu", "name": "Input"}), ["(layer 1)", "reserved"]),
-    ("name-too-long", small({"type": "relu", "name": "x" * 41}), ["(layer 1)", "at most 40 characters"]),
+    ("name-too-long", small({"type": "relu", "name": "x" * 101}), ["(layer 1)", "at most 100 characters"]),
     ("dropout-p-1", small({"type": "dropout", "p": 1}), ["Dropout1 (layer 1)", "p 1 is outside [0, 1)"]),
     ("negative-eps", small({"type": "batchnorm2d", "eps": -1e-5}), ["BN1 (layer 1)", "eps"]),
     ("nan-momentum", '{"input": {"channels": 3, "height": 8, "width": 8}, "layers": '
