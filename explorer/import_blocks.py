@@ -375,6 +375,8 @@ def may_reuse_pool(model: Module) -> bool:
 # A model that is none of the above: children in printed order, with notes
 
 SPATIAL_END = ("flatten", "linear")
+SHAPELESS = ("dropout", "identity", "relu", "relu6", "leaky_relu", "silu", "gelu", "hardswish", "hardsigmoid",
+             "sigmoid", "tanh", "stochastic_depth")  # work on a tensor of any rank, keep its shape
 POOLS = ("maxpool2d", "avgpool2d")
 
 
@@ -391,6 +393,8 @@ def printed_order(model: Module, b: Builder, reuse_pool: bool = False) -> list[N
         new = b.node(child)
         first = _first_leaf(new)
         kind = first["type"] if first else None
+        if kind in SHAPELESS:  # classifier = Sequential(Dropout, Linear, ...): what counts is the Linear
+            kind = next((leaf["type"] for leaf in _leaves(new) if leaf["type"] not in SHAPELESS), None)
         if pool is not None and pending and kind in ("conv2d", *SPATIAL_END):
             nodes.append(b.again(model, pool))
             pending = False
