@@ -122,12 +122,24 @@ def import_model(text: str, input_shape: tuple[int, int, int], name: str = "Impo
     try:
         source, keys = _source(text)
         call = _top_call(_parse(source))
+        hidden = _hidden_settings(call) if keys else []
         if _callee(call.func) == "Sequential" and _plain(call, keys, 0):
-            return _flat(call, keys, input_shape, label), []
+            return _flat(call, keys, input_shape, label), hidden
         model = _tree(call, keys, "", 0, [0])
     except RecursionError:
         raise ArchitectureError("the model text is nested too deeply to read") from None
-    return _graph(model, input_shape, label)
+    network, notes = _graph(model, input_shape, label)
+    return network, notes + hidden
+
+
+def _hidden_settings(call: ast.Call) -> list[str]:
+    """Notes on settings print(model) leaves out (AvgPool2d shows neither ceil_mode nor count_include_pad)."""
+    for node in ast.walk(call):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "AvgPool2d" \
+                and not {"ceil_mode", "count_include_pad"} & {kw.arg for kw in node.keywords}:
+            return [f"line {node.lineno}: print(model) does not show AvgPool2d's ceil_mode and count_include_pad; "
+                    "assumed PyTorch's defaults (False, True)"]
+    return []
 
 
 def read_modules(text: str) -> Module:
