@@ -121,25 +121,128 @@ def import_model(text: str, input_shape: tuple[int, int, int], name: str = "Impo
     label = name.strip() if isinstance(name, str) and name.strip() else "Imported model"
     try:
         source, keys = _source(text)
-        call = _top_call(_parse(source))
-        hidden = _hidden_settings(call) if keys else []
-        if _callee(call.func) == "Sequential" and _plain(call, keys, 0):
-            return _flat(call, keys, input_shape, label), hidden
-        model = _tree(call, keys, "", 0, [0])
+        model = _print_tree(source, keys) if keys else None
+        if model is None or _is_chain(model):
+            call = _top_call(_parse(source))
+            hidden = _hidden_settings(call) if keys else []
+            if _callee(call.func) == "Sequential" and _plain(call, keys, 0):
+                return _flat(call, keys, input_shape, label), hidden
+            model = _tree(call, keys, "", 0, [0])
+        else:
+            hidden = _hidden_in_tree(model)
     except RecursionError:
         raise ArchitectureError("the model text is nested too deeply to read") from None
     network, notes = _graph(model, input_shape, label)
     return network, notes + hidden
 
 
+def _print_tree(source: str, keys: dict[int, str]) -> Module | None:
+    """The module tree of well-formed print(model) output, read line by line.
+
+    A fast path for big print-outs (DenseNet-121 has 1,800 leaf lines, most of them repeated):
+    each distinct leaf line is parsed once. Anything unusual, including every error, returns
+    None so that the full reader (`_tree` over one syntax tree) handles it and reports it.
+    """
+    stack: list[Module] = []
+    root: Module | None = None
+    leaves: dict[str, Module] = {}
+    count = 0
+    for number, raw in enumerate(source.splitlines(), start=1):
+        line = raw.strip().rstrip(",")
+        if not line:
+            continue
+        if line == ")":
+            if not stack:
+                return None
+            stack.pop()
+            continue
+        if root is not None and not stack:
+            return None  # text after the model
+        count += 1
+        if count > MAX_MODULES or len(stack) > MAX_DEPTH:
+            return None
+        parent = stack[-1] if stack else None
+        key = keys.get(number) if parent is not None else None
+        if (key is None) != (parent is None):
+            return None
+        path = parent.child_path(key) if parent is not None and key is not None else ""
+        if line.endswith("("):
+            kind = line[:-1]
+            if not kind.isidentifier():
+                return None
+            module = Module(cls=kind, path=path, line=number)
+        else:
+            template = leaves.get(line)
+            if template is None:
+                template = _leaf_line(line)
+                if template is None:
+                    return None
+                leaves[line] = template
+            layer = dict(template.layer) if template.layer is not None else None
+            module = Module(cls=template.cls, path=path, line=number, layer=layer, supported=template.supported)
+        if parent is None:
+            root = module
+        else:
+            if key in parent.children:
+                return None
+            parent.children[key] = module  # type: ignore[index]
+        if line.endswith("("):
+            stack.append(module)
+    return root if root is not None and not stack else None
+
+
+def _leaf_line(line: str) -> Module | None:
+    """One printed leaf such as `Conv2d(3, 64, kernel_size=(7, 7), ...)` → a Module, or None."""
+    try:
+        tree = ast.parse(line, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    call = tree.body
+    if not isinstance(call, ast.Call) or _has_children(call):
+        return None
+    try:
+        return _tree(call, {}, "", 0, [0])
+    except ArchitectureError:
+        return None
+
+
+def _is_chain(model: Module) -> bool:
+    """A Sequential of Sequentials and layers: the flat import reads it, as before graphs."""
+    if model.cls != "Sequential":
+        return False
+    return all(child.layer is not None or not child.supported or _is_chain(child)
+               for child in model.children.values())
+
+
+def _hidden_in_tree(model: Module) -> list[str]:
+    """`_hidden_settings` for a tree read by `_print_tree`."""
+    lines, stack = [], [model]
+    while stack:
+        module = stack.pop()
+        if module.cls == "AvgPool2d" and module.layer is not None \
+                and not {"ceil_mode", "count_include_pad"} & set(module.layer):
+            lines.append(module.line)
+        stack.extend(module.children.values())
+    return _avgpool_note(lines)
+
+
 def _hidden_settings(call: ast.Call) -> list[str]:
     """Notes on settings print(model) leaves out (AvgPool2d shows neither ceil_mode nor count_include_pad)."""
-    for node in ast.walk(call):
+    lines, stack = [], [call]
+    while stack:  # ast.walk, without its lazy `import collections`
+        node = stack.pop()
+        stack.extend(ast.iter_child_nodes(node))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "AvgPool2d" \
                 and not {"ceil_mode", "count_include_pad"} & {kw.arg for kw in node.keywords}:
-            return [f"line {node.lineno}: print(model) does not show AvgPool2d's ceil_mode and count_include_pad; "
-                    "assumed PyTorch's defaults (False, True)"]
-    return []
+            lines.append(node.lineno)
+    return _avgpool_note(lines)
+
+
+def _avgpool_note(lines: list[int]) -> list[str]:
+    if not lines:
+        return []
+    return [f"line {min(lines)}: print(model) does not show AvgPool2d's ceil_mode and count_include_pad; "
+            "assumed PyTorch's defaults (False, True)"]
 
 
 def read_modules(text: str) -> Module:
@@ -148,7 +251,8 @@ def read_modules(text: str) -> Module:
         raise ArchitectureError("the model text must be a string")
     try:
         source, keys = _source(text)
-        return _tree(_top_call(_parse(source)), keys, "", 0, [0])
+        fast = _print_tree(source, keys) if keys else None
+        return fast if fast is not None else _tree(_top_call(_parse(source)), keys, "", 0, [0])
     except RecursionError:
         raise ArchitectureError("the model text is nested too deeply to read") from None
 

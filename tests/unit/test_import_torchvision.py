@@ -344,3 +344,18 @@ def test_cli_import_refuses_a_custom_block(tmp_path: Path, capsys: pytest.Captur
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and "Traceback" not in err
     assert "Residual" in err and "paste an nn.Sequential" in err
+
+
+def _dump(module: Any) -> Any:
+    return (module.cls, module.path, module.line, module.layer, module.supported,
+            [_dump(child) for child in module.children.values()])
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_line_reader_and_syntax_tree_reader_agree(family: str, models: dict[str, Any]) -> None:
+    """The importer's fast line-by-line reader of print-outs gives exactly the tree of its full reader."""
+    from explorer import importer
+    source, keys = importer._source(str(models[family]))
+    fast = importer._print_tree(source, keys)
+    assert fast is not None
+    assert _dump(fast) == _dump(importer._tree(importer._top_call(importer._parse(source)), keys, "", 0, [0]))

@@ -1,0 +1,84 @@
+"""Benchmark: importing each torchvision family's print(model) text (goal: < 50 ms each).
+
+    python bench/importer.py [--runs N]
+
+Not a test: it prints figures and exits 0. The print-outs come from torchvision (built once,
+not timed). For each family: the text size, the graph size, and the median wall time of N
+runs of the two steps of `explorer.importer.import_model` (docs/design.md, "Graph networks"):
+- read: text → module tree → graph JSON (`read_modules` + `import_blocks.to_nodes`);
+- import: the whole call, which also validates the JSON (`from_json`) and analyses it.
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from explorer.import_blocks import to_nodes  # noqa: E402
+from explorer.importer import import_model, read_modules  # noqa: E402
+
+FAMILIES: dict[str, dict[str, Any]] = {
+    "alexnet": {}, "vgg11_bn": {}, "resnet18": {}, "resnet50": {}, "mobilenet_v2": {},
+    "mobilenet_v3_small": {}, "squeezenet1_1": {}, "googlenet": {"aux_logits": False, "init_weights": False},
+    "densenet121": {}, "efficientnet_b0": {}, "mnasnet0_5": {}, "regnet_y_400mf": {},
+}
+GOAL_MS = 50.0
+
+
+def median_ms(fn: Callable[[], Any], runs: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def count(nodes: list[dict[str, Any]]) -> int:
+    total = 0
+    for node in nodes:
+        total += 1
+        if node["type"] == "block":
+            total += count(node["layers"])
+        elif node["type"] == "parallel":
+            total += sum(count(branch) for branch in node["branches"])
+    return total
+
+
+def print_outs() -> dict[str, str]:
+    import torch
+    torch.library.register_fake = lambda *a, **k: (lambda f: f)  # torchvision's compiled ops are not needed
+    import torchvision.models as tv
+    return {name: str(getattr(tv, name)(**kwargs)) for name, kwargs in FAMILIES.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    texts = print_outs()
+    print(f"Python {platform.python_version()} on {platform.machine()}; median of {args.runs} runs; "
+          f"goal < {GOAL_MS:.0f} ms per import")
+    print(f"{'family':<20}{'text chars':>11}{'nodes':>7}{'read ms':>9}{'import ms':>11}  goal")
+    worst = 0.0
+    for name, text in texts.items():
+        nodes, _, _ = to_nodes(read_modules(text))
+        read = median_ms(lambda: to_nodes(read_modules(text)), args.runs)
+        full = median_ms(lambda: import_model(text, (3, 224, 224), name), args.runs)
+        worst = max(worst, full)
+        print(f"{name:<20}{len(text):>11,}{count(nodes):>7}{read:>9.1f}{full:>11.1f}  "
+              f"{'met' if full < GOAL_MS else 'MISSED'}")
+    print(f"slowest import: {worst:.1f} ms ({'met' if worst < GOAL_MS else 'missed'} the {GOAL_MS:.0f} ms goal)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
