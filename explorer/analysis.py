@@ -301,8 +301,10 @@ def _merge_shape(node: Parallel, inp: Shape, shapes: list[Shape], where: dict[st
         out = tuple(np.broadcast_shapes(*shapes))
     except ValueError:
         listing = " and ".join(texts)
+        big = max(shapes, key=math.prod)
+        example = f", e.g. {big[0]}×1×1 for a {_cross(big)} input" if len(big) == 3 else ""
         raise fail(f"shapes {listing} cannot be multiplied element-wise; a gate must have the same shape or "
-                   f"size 1 where they differ, e.g. {shapes[0][0]}×1×1 for a {texts[0]} input") from None
+                   f"size 1 where they differ{example}") from None
     return out, f"{' × '.join(texts)} broadcast to {_cross(out)}"
 
 

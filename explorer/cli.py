@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from .analysis import Analysis, analyse
+from .analysis import Analysis, analyse, format_shape
 from .codegen import module_source
 from .spec import ArchitectureError, Network, default_network, loads
 
@@ -32,10 +32,18 @@ def load_network(path: str | None) -> Network:
 
 
 def table(analysis: Analysis) -> str:
-    """The statistics table as plain text."""
+    """The statistics table as plain text. Nested rows are indented by depth (torchinfo's depth
+    view); a block's or merge's row shows the subtotal of what it contains, in parentheses."""
     head = ("#", "Layer", "Type", "Output shape", "Params", "MACs", "Activations")
-    rows = [(str(r.index), r.name, r.type, r.shape_text, f"{r.params:,}", f"{r.macs:,}",
-             f"{r.activation_bytes / 1024:,.1f} KiB") for r in analysis.records]
+    rows = []
+    for r in analysis.records:
+        kind = f"{r.type} ({r.layer.merge})" if r.type == "parallel" else r.type  # type: ignore[union-attr]
+        if r.subtotal is not None:
+            params, macs = f"({r.subtotal.params:,})", f"({r.subtotal.macs:,})"
+        else:
+            params, macs = f"{r.params:,}", f"{r.macs:,}"
+        rows.append((str(r.index), "  " * r.depth + r.name, kind, r.shape_text, params, macs,
+                     f"{r.activation_bytes / 1024:,.1f} KiB"))
     rows.append(("", "Total", "", "", f"{analysis.total_params:,}", f"{analysis.total_macs:,}",
                  f"{analysis.total_activation_bytes / 1024:,.1f} KiB"))
     widths = [max(len(row[i]) for row in [head, *rows]) for i in range(len(head))]
@@ -49,6 +57,9 @@ def table(analysis: Analysis) -> str:
     buffers = analysis.total_buffers
     lines.append(f"Trainable parameters: {analysis.trainable_params:,}"
                  + (f"; buffers (BatchNorm running statistics): {buffers:,}" if buffers else ""))
+    if not analysis.network.is_flat:
+        lines.append(f"Output shape: {format_shape(analysis.output_shape)}; (…) = subtotal of a block or "
+                     "of a merge's branches, already counted in its layers")
     return "\n".join(line.rstrip() for line in lines)
 
 

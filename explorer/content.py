@@ -122,7 +122,79 @@ def explain(r: LayerRecord) -> Explanation:
             f"{' plus a bias' if layer.bias else ''}. {role}",
             "Fully connected layers mix information globally and map features to the classes.",
             f"Every input connects to every output, so parameters grow as in·out: here {r.param_formula}.")
+    if r.type in ("block", "parallel"):
+        return _container(r)
+    if r.type in _POINTWISE:
+        title, what, why, knobs = _POINTWISE[r.type]
+        return Explanation(title, f"{what} Applied to all {_count(out)} values; the shape stays {format_shape(out)}.",
+                           why, knobs)
+    if r.type == "adaptive_maxpool2d":
+        return Explanation(
+            "Adaptive max pooling",
+            f"Keeps the largest value of each of the {cin} channels within each cell of a fixed "
+            f"{out[1]}×{out[2]} grid, whatever the input size ({r.input_shape[1]}×{r.input_shape[2]} here).",
+            "Like adaptive average pooling it makes the output size independent of the image size, but it "
+            "reports whether a feature appeared anywhere in the cell rather than how much of it there is.",
+            "output_size fixes the spatial output. No parameters.")
+    if r.type == "stochastic_depth":
+        p = getattr(layer, "p", 0.0)
+        return Explanation(
+            "Stochastic depth",
+            f"While training, drops this residual branch for a whole sample (or batch) with probability {p:g} "
+            f"and scales it by 1/(1−{p:g}) otherwise; at test time it passes everything through unchanged.",
+            "Randomly skipping residual branches trains a very deep network like an ensemble of shallower ones "
+            "(EfficientNet, ConvNeXt).", "A larger p drops branches more often. No parameters.")
     return Explanation(r.type, "", "", "")
+
+
+# Element-wise layers with no numbers of their own: (title, what, why, knobs).
+_POINTWISE = {
+    "relu6": ("ReLU6 activation", "Keeps values between 0 and 6: min(max(0, x), 6).",
+              "Capping activations at 6 keeps them in a range that low-precision arithmetic represents well; "
+              "MobileNet uses it.", "ReLU6 has no parameters or hyperparameters."),
+    "silu": ("SiLU (swish) activation", "Multiplies each value by its sigmoid: x·σ(x).",
+             "A smooth ReLU-like curve that lets small negative values through; EfficientNet uses it.",
+             "SiLU has no parameters or hyperparameters."),
+    "hardswish": ("Hard swish activation", "Computes x·ReLU6(x + 3)/6, a piecewise-linear swish.",
+                  "As accurate as swish but cheaper on phones; MobileNet V3 uses it.",
+                  "It has no parameters or hyperparameters."),
+    "hardsigmoid": ("Hard sigmoid", "Computes ReLU6(x + 3)/6, a piecewise-linear sigmoid between 0 and 1.",
+                    "A cheap gate: in squeeze-and-excitation it scales each channel between 0 and 1.",
+                    "It has no parameters or hyperparameters."),
+    "gelu": ("GELU activation", "Weights each value by the probability that a standard normal variable is "
+             "below it: x·Φ(x).", "A smooth activation used by transformers and ConvNeXt.",
+             "approximate=\"tanh\" uses a faster formula with nearly the same values."),
+    "identity": ("Identity", "Passes its input through unchanged.",
+                 "A placeholder where a model has an optional layer switched off.", "It has no hyperparameters."),
+}
+
+
+def _container(r: LayerRecord) -> Explanation:
+    """Prose for a block or a merge (a parallel's row)."""
+    t = r.subtotal
+    held = f"{t.params:,} parameters in {t.layers} layers" if t else "no layers"
+    if r.type == "block":
+        module = getattr(r.layer, "module", "Sequential")
+        return Explanation(
+            f"Block ({module})",
+            f"A named group of layers that run one after another: {format_shape(r.input_shape or ())} in, "
+            f"{format_shape(r.output_shape)} out, {held}.",
+            "Grouping repeated patterns into blocks is how modern CNNs are built and read (ResNet's layer1, "
+            "VGG's features).", "Open the block to see and change its layers.")
+    merge = getattr(r.layer, "merge", "add")
+    n = len(getattr(r.layer, "branches", ()))
+    what = {"add": "adds the outputs of its branches element by element",
+            "concat": "stacks the outputs of its branches along the channel axis",
+            "multiply": "multiplies the outputs of its branches element by element (a gate)"}[merge]
+    why = {"add": "A skip connection: the branch only has to learn a correction to its input, which lets very "
+                  "deep networks train (ResNet).",
+           "concat": "Branches look at the same input in different ways (Inception) or keep every earlier "
+                     "feature map (DenseNet).",
+           "multiply": "Squeeze-and-excitation: a small branch looks at the whole image and decides how much "
+                       "of each channel to keep."}[merge]
+    return Explanation(f"Merge ({merge})", f"Every one of its {n} branches receives the same input; this "
+                       f"{what}, giving {format_shape(r.output_shape)}. The branches hold {held}; the merge "
+                       "itself has none.", why, "An empty branch is the identity: the input itself.")
 
 
 def _count(shape: tuple[int, ...]) -> str:
@@ -132,4 +204,5 @@ def _count(shape: tuple[int, ...]) -> str:
 def announcement(r: LayerRecord) -> str:
     """One sentence for the aria-live region: "Conv2: output 64×16×16, 18,496 parameters"."""
     shape = "×".join(map(str, r.output_shape))
-    return f"{r.name}: output {shape}, {r.params:,} parameters"
+    params = r.subtotal.params if r.subtotal is not None else r.params
+    return f"{r.name}: output {shape}, {params:,} parameters"

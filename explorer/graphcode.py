@@ -194,17 +194,32 @@ class GraphSource:
 
     # -- classes -----------------------------------------------------------------------
     def block_class(self, node: Block) -> str:
-        base = node.module if node.module != "Sequential" else "Block"
-        body = self.class_body(node.layers, self.names[id(node)])
-        if body in self.classes:
-            return self.classes[body]
+        name = self.names[id(node)]
+        last = name.rsplit(".", 1)[-1]
+        base = (node.module if node.module != "Sequential"
+                else last[0].upper() + last[1:] if is_identifier(last) and last[0].isalpha() else "Block")
+        if any(isinstance(n, Parallel) for n in node.layers):
+            parent, body = "nn.Module", self.class_body(node.layers, name)
+        else:  # a sequence of modules: an nn.Sequential subclass (as torchvision's Conv2dNormActivation)
+            parent, body = "nn.Sequential", self.sequential_body(node)
+        key = f"{parent}{body}"
+        if key in self.classes:
+            return self.classes[key]
         taken = set(self.classes.values()) | {self.network_class, "StochasticDepth", "OrderedDict"}
-        name, n = base, 2
-        while name in taken:
-            name, n = f"{base}{n}", n + 1
-        self.classes[body] = name
-        self.sources.append(f"class {name}(nn.Module):{body}")
-        return name
+        cls, n = base, 2
+        while cls in taken:
+            cls, n = f"{base}{n}", n + 1
+        self.classes[key] = cls
+        self.sources.append(f"class {cls}({parent}):{body}")
+        return cls
+
+    def sequential_body(self, node: Block) -> str:
+        """`__init__` of an nn.Sequential subclass holding the block's layers."""
+        lines = self.sequential(node)
+        lines[0] = "super().__init__(" + lines[0][len("nn.Sequential("):]
+        lines[-1] = lines[-1][:-1] + ")" if lines[-1] == "]))" else ")"
+        text = "\n".join(f"        {line}" for line in lines)
+        return f"\n    def __init__(self) -> None:\n{text}\n"
 
     def class_body(self, nodes: tuple[Node, ...], owner: str | None, doc: str = "") -> str:
         modules = _modules_of(nodes)

@@ -179,13 +179,13 @@ def _names(kinds: list[tuple[str, str | None]]) -> tuple[str, ...]:
         if given:
             names.append(given)
             continue
-        if kind not in _NAME_PREFIX:
+        if kind not in _NAME_PREFIX and not kind.startswith("parallel:"):
             names.append(f"Layer {i + 1}")
             continue
         if i == last_linear:
             base = "Logits"
         else:
-            prefix = _NAME_PREFIX[kind]
+            prefix = _NAME_PREFIX.get(kind, "Merge")
             counters[prefix] = counters.get(prefix, 0) + 1
             base = prefix if (kind == "flatten" and flatten_count == 1) else f"{prefix}{counters[prefix]}"
         name, suffix = base, ord("b")
@@ -316,7 +316,8 @@ class _Parser:
         branches = raw.get("branches")
         if (not isinstance(branches, list) or not all(isinstance(b, list) for b in branches)
                 or not 2 <= len(branches) <= MAX_BRANCHES):
-            got = f"{len(branches)} branches" if isinstance(branches, list) else _describe(branches)
+            got = (f"{len(branches)} branch{'es' if len(branches) != 1 else ''}" if isinstance(branches, list)
+                   else _describe(branches))
             raise ArchitectureError(f"branches must be a list of 2 to {MAX_BRANCHES} lists of layers (an empty "
                                     f"list is the identity shortcut), got {got}", field="branches", **where)
         inner = (*where["path"], where["name"])

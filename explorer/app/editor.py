@@ -28,6 +28,10 @@ _DEFAULT_NAME = re.compile(
     rf"^({'|'.join(sorted({re.escape(cls.prefix) for cls in LAYER_TYPES.values()}, key=len, reverse=True))})\d*$"
     r"|^Logits$")
 
+# Graph networks (docs/design.md) are edited as JSON until the page's graph views exist.
+GRAPH_NOTE = ("This network has blocks or branches; edit it in the JSON box (the form and the buttons edit "
+              "networks that are a plain chain of layers).")
+
 Apply = Callable[[dict[str, Any]], "str | None"]
 
 
@@ -145,6 +149,9 @@ class Editor:
                 w.param.watch(lambda _e: self._submit_input(widgets), "value")
             self.form.objects = [pn.pane.HTML("<h3>Input</h3>"), wrap_row(*widgets)]
             return
+        if not self.network.is_flat:
+            self.form.objects = [pn.pane.HTML(f"<p>{GRAPH_NOTE}</p>")]
+            return
         layer = self.network.layers[i - 1]
         raw = layer.to_json()
         widgets: dict[str, Any] = {"name": pn.widgets.TextInput(label="name", value=names[i - 1], width=140)}
@@ -219,13 +226,24 @@ class Editor:
         if event.new in PRESETS and PRESETS[event.new] != self.network.input.shape:
             self._submit(self._layers(), PRESETS[event.new])
 
+    def _graph_guard(self) -> bool:
+        """True (and says why) when the network has blocks or branches: the buttons edit flat ones."""
+        if self.network.is_flat:
+            return False
+        self.show_error(GRAPH_NOTE)
+        return True
+
     def _insert(self) -> None:
+        if self._graph_guard():
+            return
         at = self.index or 0
         layers = self._layers()
         layers.insert(at, {"type": self.new_type.value, **NEW_LAYER[self.new_type.value]})
         self._move_selection(at + 1, renumbered(layers))
 
     def _remove(self) -> None:
+        if self._graph_guard():
+            return
         if not self.index:
             self.show_error("Select a layer to remove (the input cannot be removed).")
             return
@@ -243,6 +261,8 @@ class Editor:
         self._swap(+1)
 
     def _swap(self, step: int) -> None:
+        if self._graph_guard():
+            return
         if not self.index:
             return
         a, b = self.index - 1, self.index - 1 + step

@@ -11,6 +11,8 @@ COLOURS = {
     "linear": "#cc79a7",
     "reshape": "#b8b8b8",
     "regularisation": "#f0e442",
+    "block": "#6e7781",   # graph networks (docs/design.md): a block's row and a merge's row
+    "merge": "#56b4e9",
 }
 
 LEGEND = {
@@ -21,6 +23,8 @@ LEGEND = {
     "pooling": "Pooling",
     "linear": "Fully Connected",
     "regularisation": "Dropout",
+    "block": "Block",
+    "merge": "Merge",
 }
 
 # Small inline SVG glyphs for the card title (no icon fonts, no network).
@@ -35,6 +39,8 @@ ICONS = {
               '<path d="M8 6l8 5M8 18l8-5"/>',
     "reshape": '<path d="M4 6h16M4 12h16M4 18h16"/>',
     "regularisation": '<circle cx="7" cy="7" r="2"/><circle cx="17" cy="17" r="2"/><path d="M4 20L20 4"/>',
+    "block": '<rect x="3" y="3" width="18" height="18" rx="3"/><path d="M7 8h10M7 12h10M7 16h10"/>',
+    "merge": '<path d="M4 6c6 0 6 6 12 6M4 18c6 0 6-6 12-6M16 12h5"/>',
 }
 
 
