@@ -359,3 +359,41 @@ def test_line_reader_and_syntax_tree_reader_agree(family: str, models: dict[str,
     fast = importer._print_tree(source, keys)
     assert fast is not None
     assert _dump(fast) == _dump(importer._tree(importer._top_call(importer._parse(source)), keys, "", 0, [0]))
+
+
+def test_a_custom_block_that_is_not_torchvisions_gives_the_graph_error_with_its_line(
+        models: dict[str, Any]) -> None:
+    """A BasicBlock without its downsample (as someone's own block might be) fails where torch would."""
+    lines = str(models["resnet18"]).splitlines()
+    start = next(i for i, line in enumerate(lines) if "(downsample)" in line)
+    del lines[start:start + 4]
+    with pytest.raises(ArchitectureError) as info:
+        import_model("\n".join(lines), FULL)
+    message = str(info.value)
+    block_line = next(i for i, line in enumerate(lines, 1) if "(0): BasicBlock" in line and i > start - 10)
+    assert message.startswith(f"line {block_line}: ") and "layer2.0.add" in message
+    assert "64×56×56 and 128×28×28" in message and "\n" not in message
+
+
+def test_torchvision_blocks_inside_a_sequential(tv: Any) -> None:
+    """Blocks are recognised anywhere, not only inside their own model: paths start at the Sequential."""
+    from torchvision.models.resnet import BasicBlock, Bottleneck
+    torch.manual_seed(1)
+    projection = nn.Sequential(nn.Conv2d(16, 64, 1, stride=2, bias=False), nn.BatchNorm2d(64))
+    model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), BasicBlock(16, 16),
+                          Bottleneck(16, 16, stride=2, downsample=projection),
+                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)).eval()
+    network, notes = import_model(str(model), (3, 20, 20), name="mixed")
+    assert notes == []  # the model is an nn.Sequential: nothing assumed
+    analysis = analyse(network)
+    assert analysis.total_params == sum(p.numel() for p in model.parameters())
+    assert analysis.output_shape == (10,)
+    names = [r.name for r in analysis.records]
+    assert "1.add" in names and "2.relu#3" in names and "2.downsample.0" in names
+    nodes, _, _ = to_nodes(read_modules(str(model)))
+    with torch.device("meta"):
+        reference = Reference(nodes).eval()
+    reference.load_state_dict(model.state_dict(), strict=True, assign=True)
+    x = torch.randn(2, 3, 20, 20)
+    with torch.no_grad():
+        assert close(reference(x), model(x))
