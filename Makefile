@@ -39,3 +39,4 @@ bench: setup browser
 	$(PY) bench/ui.py
 	$(PY) bench/features.py
 	$(PY) bench/site.py
+	$(PY) bench/importer.py
