@@ -86,7 +86,7 @@ class Builder:
         if module.cls in UNSUPPORTED:
             raise ArchitectureError(f"{module.where}: not supported; {UNSUPPORTED[module.cls]}")
         if module.cls in SEQUENTIAL:
-            nodes = self.take(module, *module.children)
+            nodes = [node for child in module.children.values() for node in self.node(child)]
         elif module.cls in SEMANTICS:
             nodes = SEMANTICS[module.cls](module, self)
         else:
@@ -289,7 +289,7 @@ def _mnasnet_inverted_residual(m: Module, b: Builder) -> list[Node]:
     return residual(m, b, b.take(m, "layers"), "layers")
 
 
-@semantics("MBConv")
+@semantics("MBConv", "FusedMBConv")
 def _mbconv(m: Module, b: Builder) -> list[Node]:
     if not keeps_shape(m.children.get("block", m)):
         b.used.add(m.child_path("stochastic_depth"))  # applied only with the residual

@@ -397,3 +397,26 @@ def test_torchvision_blocks_inside_a_sequential(tv: Any) -> None:
     x = torch.randn(2, 3, 20, 20)
     with torch.no_grad():
         assert close(reference(x), model(x))
+
+
+def test_efficientnet_v2_fused_blocks(tv: Any) -> None:
+    """FusedMBConv (EfficientNet V2) has MBConv's forward(): the residual only where the shape is kept."""
+    from functools import partial
+
+    from torchvision.models.efficientnet import FusedMBConv, FusedMBConvConfig
+    torch.manual_seed(2)
+    norm = partial(nn.BatchNorm2d, eps=1e-3)
+    model = nn.Sequential(FusedMBConv(FusedMBConvConfig(1, 3, 1, 8, 8, 1), 0.1, norm),
+                          FusedMBConv(FusedMBConvConfig(4, 3, 2, 8, 16, 1), 0.1, norm),
+                          FusedMBConv(FusedMBConvConfig(4, 3, 1, 16, 16, 1), 0.1, norm)).eval()
+    network, _ = import_model(str(model), (8, 15, 15))
+    analysis = analyse(network)
+    assert [r.name for r in analysis.records if r.type == "parallel"] == ["0.add", "2.add"]
+    assert analysis.total_params == sum(p.numel() for p in model.parameters())
+    nodes, _, _ = to_nodes(read_modules(str(model)))
+    with torch.device("meta"):
+        reference = Reference(nodes).eval()
+    reference.load_state_dict(model.state_dict(), strict=True, assign=True)
+    x = torch.randn(2, 8, 15, 15)
+    with torch.no_grad():
+        assert close(reference(x), model(x))
