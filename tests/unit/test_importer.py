@@ -688,3 +688,61 @@ def test_new_layer_kinds_in_a_sequential_import_flat_and_agree_with_torch() -> N
     assert notes == [] and network.to_json()["layers"][0]["count_include_pad"] is False
     assert [r.output_shape for r in analyse(network).records[1:]] == [s for s, _, _ in torch_rows(torch, pool,
                                                                                                  (3, 20, 20))]
+
+
+# A small torchvision-style print-out: a graph (skip connection, reused relu, implicit flatten).
+GRAPH_PRINTED = """\
+ResNet(
+  (conv1): Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)
+  (bn1): BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
+  (relu): ReLU(inplace=True)
+  (maxpool): MaxPool2d(kernel_size=3, stride=2, padding=1, dilation=1, ceil_mode=False)
+  (layer1): Sequential(
+    (0): BasicBlock(
+      (conv1): Conv2d(8, 16, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), bias=False)
+      (bn1): BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
+      (relu): ReLU(inplace=True)
+      (conv2): Conv2d(16, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)
+      (bn2): BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
+      (downsample): Sequential(
+        (0): Conv2d(8, 16, kernel_size=(1, 1), stride=(2, 2), bias=False)
+        (1): BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
+      )
+    )
+  )
+  (layer2): Sequential()
+  (layer3): Sequential()
+  (layer4): Sequential()
+  (avgpool): AdaptiveAvgPool2d(output_size=(1, 1))
+  (fc): Linear(in_features=16, out_features=10, bias=True)
+)
+"""
+
+
+def test_graph_print_out_imports() -> None:
+    network, notes = importer.import_model(GRAPH_PRINTED, (3, 32, 32), name="mini")
+    analysis = analyse(network)
+    assert analysis.output_shape == (10,)
+    names = [r.name for r in analysis.records]
+    assert names.index("layer1.0.add") < names.index("layer1.0.relu#2") < names.index("flatten") < names.index("fc")
+    assert notes == ["read as torchvision's ResNet: the skips, concatenations, gates and flattens of its "
+                     "forward() are built in"]
+    # The line reader and the syntax-tree reader agree on a text that only the latter can read.
+    indented = "\n".join("  " + line for line in GRAPH_PRINTED.splitlines()) + "\n  # copied from a notebook"
+    assert importer.import_model(indented, (3, 32, 32), name="mini")[0].to_json() == network.to_json()
+
+
+@FUZZ
+@given(st.data())
+def test_mutated_graph_print_text_only_raises_architecture_error(data: st.DataObject) -> None:
+    text = GRAPH_PRINTED
+    for _ in range(data.draw(st.integers(1, 4))):
+        i = data.draw(st.integers(0, len(text)))
+        j = data.draw(st.integers(i, min(len(text), i + 12)))
+        insert = data.draw(st.sampled_from(["", "(", ")", ",", "0", "x", "=", "\n", "  ", "BasicBlock(",
+                                            "(downsample): ", "Sequential(", "#"] + _TOKENS))
+        text = text[:i] + insert + text[j:]
+    try:
+        importer.import_model(text, (3, 16, 16))
+    except ArchitectureError:
+        pass
