@@ -191,6 +191,28 @@ def test_generated_code_loads_torchvision_weights(family: str, models: dict[str,
         assert close(generated(x), model(x))
 
 
+@pytest.mark.parametrize("family", FAMILIES)
+def test_numpy_forward_with_torchvision_weights(family: str, models: dict[str, Any]) -> None:
+    """The explorer's numpy engine runs the imported graph with torchvision's weights (taken by
+    module path, as the names promise) and gives torchvision's output, eval mode."""
+    import numpy as np
+
+    from explorer.forward import forward
+    model, shape = models[family], FAMILIES[family][2]
+    analysis = analyse(imported(family, model, shape))
+    by_path: dict[str, dict[str, Any]] = {}
+    for key, value in model.state_dict().items():
+        path, _, field = key.rpartition(".")
+        if field != "num_batches_tracked":
+            by_path.setdefault(path, {})[field] = value.numpy()
+    weights = [by_path.pop(r.name, {}) for r in analysis.leaves]
+    assert by_path == {}  # every tensor of torchvision's model found its layer
+    x = np.random.default_rng(0).standard_normal((1, *shape)).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x))
+    assert close(torch.from_numpy(forward(analysis, weights, x)[-1]), expected)
+
+
 # --------------------------------------------------------------------------- names and notes
 
 def test_names_are_module_paths_and_merges_are_named_after_their_block(models: dict[str, Any]) -> None:
