@@ -347,7 +347,7 @@ def to_nodes(model: Module, reuse_pool: bool = False) -> tuple[list[Node], list[
         paths.append(module.path)
         stack.extend(module.children.values())
     b = Builder(taken=set(paths))
-    if model.cls in SEMANTICS or model.cls in SEQUENTIAL or model.cls in UNSUPPORTED:
+    if not in_printed_order(model):
         nodes = b.content(model)
         if model.cls in SEMANTICS:
             b.notes.insert(0, f"read as torchvision's {model.cls}: the skips, concatenations, gates and "
@@ -365,10 +365,14 @@ def to_nodes(model: Module, reuse_pool: bool = False) -> tuple[list[Node], list[
     return nodes, b.notes, b.lines
 
 
+def in_printed_order(model: Module) -> bool:
+    """True for a model read in printed order (none of the classes whose forward() is known)."""
+    return not (model.cls in SEMANTICS or model.cls in SEQUENTIAL or model.cls in UNSUPPORTED)
+
+
 def may_reuse_pool(model: Module) -> bool:
     """True when `to_nodes(model, reuse_pool=True)` is a different reading worth trying."""
-    return not (model.cls in SEMANTICS or model.cls in SEQUENTIAL or model.cls in UNSUPPORTED) \
-        and _shared_pool(model) is not None
+    return in_printed_order(model) and _shared_pool(model) is not None
 
 
 # -------------------------------------------------------------------------------------

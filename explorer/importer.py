@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .analysis import analyse
-from .import_blocks import Module, may_reuse_pool, to_nodes
+from .import_blocks import Module, in_printed_order, may_reuse_pool, to_nodes
 from .spec import LAYER_TYPES, MAX_LAYERS, MAX_SIZE, ArchitectureError, Network, from_json
 
 MAX_TEXT = 200_000   # characters of model text
@@ -293,14 +293,22 @@ def _graph(model: Module, input_shape: tuple[int, int, int], label: str) -> tupl
         return network, notes
 
     try:
-        return build(False)
-    except ArchitectureError as first:
-        if not may_reuse_pool(model):
+        try:
+            return build(False)
+        except ArchitectureError as first:
+            if not may_reuse_pool(model):
+                raise
+            try:  # one pooling module applied after every convolution (the CIFAR-10 tutorial's Net)
+                return build(True)
+            except ArchitectureError:
+                raise first from None
+    except ArchitectureError as exc:
+        if not in_printed_order(model) or "in_features is" not in str(exc):
             raise
-        try:  # one pooling module applied after every convolution (the CIFAR-10 tutorial's Net)
-            return build(True)
-        except ArchitectureError:
-            raise first from None
+        hinted = ArchitectureError(exc.reason, index=exc.index, name=exc.layer_name, field=exc.field)
+        hinted.args = (f"{exc}; or forward() pools or reshapes with a function (F.max_pool2d, x.view), which "
+                       "print(model) does not show: add that layer to the JSON",)
+        raise hinted from None
 
 
 def _at_name(exc: ArchitectureError, lines: dict[str, int]) -> ArchitectureError:

@@ -746,3 +746,21 @@ def test_mutated_graph_print_text_only_raises_architecture_error(data: st.DataOb
         importer.import_model(text, (3, 16, 16))
     except ArchitectureError:
         pass
+
+
+def test_printed_order_size_error_mentions_functional_pooling() -> None:
+    """PyTorch's MNIST example pools with F.max_pool2d: print(model) cannot show it, so the error says so."""
+    text = ("Net(\n  (conv1): Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1))\n"
+            "  (conv2): Conv2d(32, 64, kernel_size=(3, 3), stride=(1, 1))\n"
+            "  (dropout1): Dropout(p=0.25, inplace=False)\n  (dropout2): Dropout(p=0.5, inplace=False)\n"
+            "  (fc1): Linear(in_features=9216, out_features=128, bias=True)\n"
+            "  (fc2): Linear(in_features=128, out_features=10, bias=True)\n)")
+    with pytest.raises(ArchitectureError) as info:
+        importer.import_model(text, (1, 28, 28))
+    message = str(info.value)
+    assert message.startswith("line 6: fc1") and "in_features is 9216 but 36864" in message
+    assert "F.max_pool2d" in message and "\n" not in message
+    with_pool = text.replace("  (dropout1)", "  (pool): MaxPool2d(kernel_size=2, stride=2)\n  (dropout1)")
+    network, notes = importer.import_model(with_pool, (1, 28, 28))
+    assert analyse(network).output_shape == (10,)
+    assert not [n for n in notes if "applied after every convolution" in n]  # fits in printed order
