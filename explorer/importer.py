@@ -47,7 +47,7 @@ MODULES: dict[str, _Module] = {
                       3, ignored={"padding_mode": ("zeros",), **_DEVICE}),
     "BatchNorm2d": _Module("batchnorm2d", ("num_features", "eps", "momentum", "affine",
                                            "track_running_stats", "device", "dtype"),
-                           1, ("bias",), {"track_running_stats": (True,), "bias": (True,), **_DEVICE}),
+                           1, ("bias",), {"bias": (True,), **_DEVICE}, defaults={"track_running_stats": True}),
     "ReLU": _Module("relu", ("inplace",), ignored=_INPLACE),
     "LeakyReLU": _Module("leaky_relu", ("negative_slope", "inplace"), ignored=_INPLACE),
     "ReLU6": _Module("relu6", ("inplace",), ignored=_INPLACE),
