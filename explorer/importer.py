@@ -15,13 +15,13 @@ from typing import Any
 
 from .analysis import analyse
 from .import_blocks import Module, in_printed_order, may_reuse_pool, to_nodes
-from .spec import LAYER_TYPES, MAX_LAYERS, MAX_SIZE, ArchitectureError, Network, from_json
+from .spec import LAYER_TYPES, MAX_LAYERS, MAX_NODES, MAX_SIZE, ArchitectureError, Network, from_json
 
 MAX_TEXT = 200_000   # characters of model text
 MAX_INT = 10**12     # largest integer literal or intermediate result
 MAX_DEPTH = 32       # nesting of Sequentials and of expressions
 MAX_NAME = 40        # longest child name kept as a layer name
-MAX_MODULES = 2_000  # modules in a print(model) tree (torchvision's largest CNNs have about 1,000)
+MAX_MODULES = MAX_NODES  # modules in a print(model) tree (DenseNet-121 has 433; the graph adds merges)
 
 
 @dataclass(frozen=True)
