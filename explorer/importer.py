@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+import warnings
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -194,7 +195,9 @@ def _print_tree(source: str, keys: dict[int, str]) -> Module | None:
 def _leaf_line(line: str) -> Module | None:
     """One printed leaf such as `Conv2d(3, 64, kernel_size=(7, 7), ...)` → a Module, or None."""
     try:
-        tree = ast.parse(line, mode="eval")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(line, mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     call = tree.body
@@ -422,7 +425,9 @@ def _source(text: str) -> tuple[str, dict[int, str]]:
 def _parse(source: str) -> ast.Module:
     """`ast.parse` only: builds a syntax tree, runs nothing."""
     try:
-        return ast.parse(source)
+        with warnings.catch_warnings():  # "invalid decimal literal" and the like: the error says it all
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
     except SyntaxError as exc:
         raise ArchitectureError(f"line {exc.lineno or 1}: this is neither print(model) output nor an "
                                 f"nn.Sequential(...) expression ({exc.msg})") from None

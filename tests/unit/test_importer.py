@@ -762,3 +762,16 @@ def test_printed_order_size_error_mentions_functional_pooling() -> None:
     network, notes = importer.import_model(with_pool, (1, 28, 28))
     assert analyse(network).output_shape == (10,)
     assert not [n for n in notes if "applied after every convolution" in n]  # fits in printed order
+
+
+def test_cli_error_is_one_line_without_python_warnings(tmp_path: Path) -> None:
+    """ast.parse warns about text such as `1or 2` on stderr; the CLI (a fresh interpreter) still writes one line."""
+    import subprocess
+    import sys
+    path = tmp_path / "model.txt"
+    path.write_text("nn.Sequential(nn.Conv2d(3, 8, 1or 2))", encoding="utf-8")
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-m", "explorer", "import", str(path), "--input", "3x8x8"],
+                            cwd=root, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "not a literal value" in result.stderr, result.stderr
