@@ -140,8 +140,12 @@ class Builder:
     def again(self, module: Module, key: str) -> Node:
         """A module forward() applies once more (BasicBlock's relu): a leaf named `<path>#n`."""
         child = module.children.get(key)
-        if child is None or child.layer is None:
-            return self.take(module, key)[0]  # raises the "no child" error
+        if child is None:
+            self.take(module, key)  # raises the "no child" error
+        assert child is not None
+        if child.layer is None:
+            raise ArchitectureError(f"{module.where}: its {key} is a {child.cls}, but torchvision's {module.cls} "
+                                    f"applies {key} more than once, so it must be one layer such as ReLU")
         count = self.uses.get(child.path, 0)
         if count == 0:
             return self.take(module, key)[0]

@@ -323,6 +323,9 @@ def test_googlenet_aux_heads_are_left_out_with_a_note(tv: Any) -> None:
     ("Sequential(\n  (0): BasicBlock(\n    (conv1): Conv2d(3, 3, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
      "    (extra): ReLU()\n  )\n)", ["line 2", "BasicBlock 0"]),
     ("Net(\n  (rnn): LSTM(8, 16)\n)", ["line 2", "LSTM rnn", "not supported"]),
+    ("Sequential(\n  (0): BasicBlock(\n    (conv1): Conv2d(3, 3, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
+     "    (bn1): BatchNorm2d(3)\n    (relu): Sequential()\n    (conv2): Conv2d(3, 3, kernel_size=(1, 1))\n"
+     "    (bn2): BatchNorm2d(3)\n  )\n)", ["line 2", "BasicBlock 0", "relu is a Sequential", "one layer"]),
     ("Net(\n  (blocks): ModuleList(\n    (0): ReLU()\n  )\n)", ["line 2", "ModuleList", "no forward()"]),
 ])
 def test_unknown_blocks_are_refused_with_the_class_and_the_fix(text: str, words: list[str]) -> None:
