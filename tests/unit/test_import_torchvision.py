@@ -445,3 +445,88 @@ def test_efficientnet_v2_fused_blocks(tv: Any) -> None:
     x = torch.randn(2, 8, 15, 15)
     with torch.no_grad():
         assert close(reference(x), model(x))
+
+
+def random_block_chain(seed: int) -> tuple[Any, tuple[int, int, int]]:
+    """A random nn.Sequential of torchvision building blocks (any order, random widths and strides)."""
+    import random
+    from functools import partial
+
+    from torchvision.models import densenet, efficientnet, mnasnet, mobilenetv2, mobilenetv3, regnet, resnet, squeezenet
+    from torchvision.models.googlenet import Inception
+    from torchvision.ops import SqueezeExcitation
+    r = random.Random(seed)
+    c = 8 * r.randint(1, 3)
+    shape = (c, r.randint(12, 40), r.randint(12, 40))
+    blocks: list[Any] = [nn.BatchNorm2d(c)]
+    for _ in range(r.randint(2, 5)):
+        kind = r.choice(["basic", "bottleneck", "v2", "v3", "se", "fire", "inception", "dense", "mnas", "mbconv",
+                         "regnet"])
+        stride = r.choice([1, 1, 2])
+        out = 8 * r.randint(1, 4)
+        if kind in ("basic", "bottleneck"):
+            cls = resnet.BasicBlock if kind == "basic" else resnet.Bottleneck
+            width = out if kind == "basic" else out * 4
+            down = None
+            if stride != 1 or c != width:
+                down = nn.Sequential(nn.Conv2d(c, width, 1, stride=stride, bias=False), nn.BatchNorm2d(width))
+            block, c = cls(c, out, stride=stride, downsample=down), width
+        elif kind == "v2":
+            block, c = mobilenetv2.InvertedResidual(c, out, stride, r.choice([1, 6])), out
+        elif kind == "v3":
+            cnf = mobilenetv3.InvertedResidualConfig(c, r.choice([3, 5]), c * r.randint(1, 4), out, r.random() < 0.5,
+                                                     r.choice(["RE", "HS"]), stride, 1, 1.0)
+            block, c = mobilenetv3.InvertedResidual(cnf, partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)), out
+        elif kind == "se":
+            block = SqueezeExcitation(c, max(1, c // 4))
+        elif kind == "fire":
+            e = out // 2
+            block, c = squeezenet.Fire(c, max(1, c // 2), e, e), 2 * e
+        elif kind == "inception":
+            block, c = Inception(c, 8, 4, 8, 4, 8, 8), 32
+        elif kind == "dense":
+            n = r.randint(1, 3)
+            block, c = densenet._DenseBlock(n, c, 2, 8, 0.0), c + 8 * n
+        elif kind == "mnas":
+            block, c = mnasnet._InvertedResidual(c, out, r.choice([3, 5]), stride, r.choice([3, 6])), out
+        elif kind == "mbconv":
+            cnf = efficientnet.MBConvConfig(r.choice([1, 4, 6]), r.choice([3, 5]), stride, c, out, 1)
+            block, c = efficientnet.MBConv(cnf, 0.2, nn.BatchNorm2d), out
+        else:
+            block = regnet.ResBottleneckBlock(c, out, stride, nn.BatchNorm2d, nn.ReLU, 8, 1.0, r.choice([None, 0.25]))
+            c = out
+        blocks.append(block)
+    blocks += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 5)]
+    return nn.Sequential(*blocks), shape
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_chains_of_torchvision_blocks(seed: int, tv: Any) -> None:
+    torch.manual_seed(seed)
+    model, shape = random_block_chain(seed)
+    model.eval()
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.running_mean.uniform_(-0.1, 0.1)
+                module.running_var.uniform_(0.5, 1.5)
+    network, notes = import_model(str(model), shape, name=f"chain {seed}")
+    assert notes == [] or all("AvgPool2d" in n or "_DenseLayer" in n for n in notes)
+    analysis = analyse(network)
+    assert analysis.total_params == sum(p.numel() for p in model.parameters())
+    x = torch.randn(2, *shape)
+    with torch.no_grad():
+        expected = model(x)
+    assert analysis.output_shape == tuple(expected.shape[1:])
+    nodes, _, _ = to_nodes(read_modules(str(model)))
+    with torch.device("meta"):
+        reference = Reference(nodes).eval()
+    reference.load_state_dict(model.state_dict(), strict=True, assign=True)
+    with torch.no_grad():
+        assert close(reference(x), expected), str(model)
+
+
+def test_random_chains_cover_every_block(tv: Any) -> None:
+    seen = {type(block).__name__ for seed in range(12) for block in random_block_chain(seed)[0]}
+    assert {"BasicBlock", "Bottleneck", "InvertedResidual", "SqueezeExcitation", "Fire", "Inception", "_DenseBlock",
+            "_InvertedResidual", "MBConv", "ResBottleneckBlock"} <= seen
