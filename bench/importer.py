@@ -26,6 +26,7 @@ from explorer.importer import import_model, read_modules  # noqa: E402
 FAMILIES: dict[str, dict[str, Any]] = {
     "alexnet": {}, "vgg11_bn": {}, "resnet18": {}, "resnet50": {}, "mobilenet_v2": {},
     "mobilenet_v3_small": {}, "squeezenet1_1": {}, "googlenet": {"aux_logits": False, "init_weights": False},
+    "inception_v3": {"aux_logits": False, "init_weights": False},
     "densenet121": {}, "efficientnet_b0": {}, "mnasnet0_5": {}, "regnet_y_400mf": {},
 }
 GOAL_MS = 50.0

@@ -55,7 +55,6 @@ SEQUENTIAL = frozenset({"Sequential", "Conv2dNormActivation", "ConvNormActivatio
 UNSUPPORTED = {
     "ShuffleNetV2": "its blocks split the channels in two and shuffle them, which the explorer has no layers for",
     "ConvNeXt": "its blocks use LayerNorm over channels and a learned layer scale, which the explorer does not model",
-    "Inception3": "Inception v3 is not supported yet; GoogLeNet (Inception v1) is",
     "ModuleList": "a ModuleList has no forward(), so the order of its modules is unknown",
     "ModuleDict": "a ModuleDict has no forward(), so the order of its modules is unknown",
 }
@@ -253,6 +252,19 @@ def _googlenet(m: Module, b: Builder) -> list[Node]:
             b.implicit(m, "flatten", "flatten"), *b.take(m, "dropout", "fc")]
 
 
+@semantics("Inception3")
+def _inception_v3(m: Module, b: Builder) -> list[Node]:
+    if "AuxLogits" in m.children:
+        b.used.add(m.children["AuxLogits"].path)
+        b.note("Inception3: AuxLogits (auxiliary classifier) left out: it runs only in training, on a side output, "
+               "and its parameters are not counted; build with aux_logits=False to match")
+    b.note("Inception3: transform_input (on for the pretrained weights) is not shown by print(model); assumed off")
+    return [*b.take(m, "Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "maxpool1", "Conv2d_3b_1x1",
+                   "Conv2d_4a_3x3", "maxpool2", "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c",
+                   "Mixed_6d", "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c", "avgpool", "dropout"),
+            b.implicit(m, "flatten", "flatten"), *b.take(m, "fc")]
+
+
 @semantics("DenseNet")
 def _densenet(m: Module, b: Builder) -> list[Node]:
     return [*b.take(m, "features"), b.implicit(m, "relu", "relu"),
@@ -322,6 +334,55 @@ def _basic_conv2d(m: Module, b: Builder) -> list[Node]:
 @semantics("Inception")
 def _inception(m: Module, b: Builder) -> list[Node]:
     return [b.merge(m, "concat", [b.take(m, key) for key in ("branch1", "branch2", "branch3", "branch4")])]
+
+
+def _avg_pool_branch(m: Module, b: Builder, conv: str) -> list[Node]:
+    """Inception v3: F.avg_pool2d(x, 3, stride=1, padding=1), then a 1×1 BasicConv2d."""
+    pool = b.implicit(m, "avgpool2d", "avg_pool", kernel_size=3, stride=1, padding=1)
+    return [pool, *b.take(m, conv)]
+
+
+def _max_pool_branch(m: Module, b: Builder) -> list[Node]:
+    """Inception v3's reduction blocks: F.max_pool2d(x, 3, stride=2)."""
+    return [b.implicit(m, "maxpool2d", "max_pool", kernel_size=3, stride=2)]
+
+
+@semantics("InceptionA")
+def _inception_a(m: Module, b: Builder) -> list[Node]:
+    return [b.merge(m, "concat", [b.take(m, "branch1x1"), b.take(m, "branch5x5_1", "branch5x5_2"),
+                                  b.take(m, "branch3x3dbl_1", "branch3x3dbl_2", "branch3x3dbl_3"),
+                                  _avg_pool_branch(m, b, "branch_pool")])]
+
+
+@semantics("InceptionB")
+def _inception_b(m: Module, b: Builder) -> list[Node]:
+    return [b.merge(m, "concat", [b.take(m, "branch3x3"),
+                                  b.take(m, "branch3x3dbl_1", "branch3x3dbl_2", "branch3x3dbl_3"),
+                                  _max_pool_branch(m, b)])]
+
+
+@semantics("InceptionC")
+def _inception_c(m: Module, b: Builder) -> list[Node]:
+    return [b.merge(m, "concat", [
+        b.take(m, "branch1x1"), b.take(m, "branch7x7_1", "branch7x7_2", "branch7x7_3"),
+        b.take(m, "branch7x7dbl_1", "branch7x7dbl_2", "branch7x7dbl_3", "branch7x7dbl_4", "branch7x7dbl_5"),
+        _avg_pool_branch(m, b, "branch_pool")])]
+
+
+@semantics("InceptionD")
+def _inception_d(m: Module, b: Builder) -> list[Node]:
+    return [b.merge(m, "concat", [
+        b.take(m, "branch3x3_1", "branch3x3_2"),
+        b.take(m, "branch7x7x3_1", "branch7x7x3_2", "branch7x7x3_3", "branch7x7x3_4"), _max_pool_branch(m, b)])]
+
+
+@semantics("InceptionE")
+def _inception_e(m: Module, b: Builder) -> list[Node]:
+    split = b.take(m, "branch3x3_1")
+    split.append(b.merge(m, "concat", [b.take(m, "branch3x3_2a"), b.take(m, "branch3x3_2b")]))
+    double = b.take(m, "branch3x3dbl_1", "branch3x3dbl_2")
+    double.append(b.merge(m, "concat", [b.take(m, "branch3x3dbl_3a"), b.take(m, "branch3x3dbl_3b")]))
+    return [b.merge(m, "concat", [b.take(m, "branch1x1"), split, double, _avg_pool_branch(m, b, "branch_pool")])]
 
 
 @semantics("_DenseLayer")
