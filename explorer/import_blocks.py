@@ -55,6 +55,9 @@ SEQUENTIAL = frozenset({"Sequential", "Conv2dNormActivation", "ConvNormActivatio
 UNSUPPORTED = {
     "ShuffleNetV2": "its blocks split the channels in two and shuffle them, which the explorer has no layers for",
     "ConvNeXt": "its blocks use LayerNorm over channels and a learned layer scale, which the explorer does not model",
+    "VisionTransformer": "it is a vision transformer: attention is outside the explorer's layer set",
+    "SwinTransformer": "it is a vision transformer: attention is outside the explorer's layer set",
+    "MaxVit": "it is a vision transformer: attention is outside the explorer's layer set",
     "ModuleList": "a ModuleList has no forward(), so the order of its modules is unknown",
     "ModuleDict": "a ModuleDict has no forward(), so the order of its modules is unknown",
 }

@@ -339,9 +339,17 @@ def test_unknown_blocks_are_refused_with_the_class_and_the_fix(text: str, words:
         assert word in message, message
 
 
-def test_shufflenet_is_refused_with_the_reason(tv: Any) -> None:
-    with pytest.raises(ArchitectureError, match="line 1: ShuffleNetV2: not supported; its blocks split"):
-        import_model(str(tv.shufflenet_v2_x0_5()), FULL)
+@pytest.mark.parametrize("ctor, words", [
+    ("shufflenet_v2_x0_5", "line 1: ShuffleNetV2: not supported; its blocks split the channels"),
+    ("convnext_tiny", "line 1: ConvNeXt: not supported; its blocks use LayerNorm"),
+    ("vit_b_16", "line 1: VisionTransformer: not supported; it is a vision transformer"),
+])
+def test_families_outside_the_layer_set_are_refused_with_the_reason(ctor: str, words: str, tv: Any) -> None:
+    with torch.device("meta"):
+        model = getattr(tv, ctor)()
+    with pytest.raises(ArchitectureError) as info:
+        import_model(str(model), FULL)
+    assert str(info.value).startswith(words)
 
 
 def test_module_limits() -> None:
