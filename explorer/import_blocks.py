@@ -81,6 +81,7 @@ class Builder:
     lines: dict[str, int] = field(default_factory=dict)  # node name → source line
     uses: dict[str, int] = field(default_factory=dict)   # module path → times applied
     used: set[str] = field(default_factory=set)          # module paths consumed by some node
+    layers: str = "the nn layers listed in docs/design.md"  # for messages: the leaf classes read
 
     # -- nodes ------------------------------------------------------------------------
     def content(self, module: Module) -> list[Node]:
@@ -107,8 +108,8 @@ class Builder:
         if module.layer is not None:
             return [self.leaf(module)]
         if not module.supported:
-            raise ArchitectureError(f"{module.where} is not supported; the importer reads the layers listed "
-                                    "in docs/design.md and torchvision's CNN building blocks")
+            raise ArchitectureError(f"{module.where} is not supported; the importer reads {self.layers}, "
+                                    "Sequential and torchvision's CNN blocks")
         if module.cls in SEQUENTIAL and not module.children:
             return []
         content = self.content(module)
@@ -402,11 +403,13 @@ def _res_bottleneck_block(m: Module, b: Builder) -> list[Node]:
     return [b.merge(m, "add", [body, b.take(m, "proj?")]), *b.take(m, "activation")]
 
 
-def to_nodes(model: Module, reuse_pool: bool = False) -> tuple[list[Node], list[str], dict[str, int]]:
+def to_nodes(model: Module, reuse_pool: bool = False, layers: str = ""
+             ) -> tuple[list[Node], list[str], dict[str, int]]:
     """A model's module tree → (graph nodes, notes on what was assumed, node name → source line).
 
     A torchvision model or block class gets its forward() semantics; any other model runs its
-    children in printed order (see `printed_order`), and says so in the notes.
+    children in printed order (see `printed_order`), and says so in the notes. `layers` names
+    the leaf classes the reader knows, for the message about one it does not.
     """
     paths: list[str] = []
     stack = [model]
@@ -414,7 +417,7 @@ def to_nodes(model: Module, reuse_pool: bool = False) -> tuple[list[Node], list[
         module = stack.pop()
         paths.append(module.path)
         stack.extend(module.children.values())
-    b = Builder(taken=set(paths))
+    b = Builder(taken=set(paths), **({"layers": layers} if layers else {}))
     if not in_printed_order(model):
         nodes = b.content(model)
         if model.cls in SEMANTICS:

@@ -283,7 +283,7 @@ def _graph(model: Module, input_shape: tuple[int, int, int], label: str) -> tupl
     c, h, w = input_shape
 
     def build(reuse_pool: bool) -> tuple[Network, list[str]]:
-        layers, notes, lines = to_nodes(model, reuse_pool)
+        layers, notes, lines = to_nodes(model, reuse_pool, ", ".join(MODULES))
         if not layers:
             raise ArchitectureError(f"line {model.line}: {model.cls} has no layers; "
                                     "add modules such as nn.Conv2d(3, 16, 3)")

@@ -324,7 +324,7 @@ def test_auxiliary_heads_are_left_out_with_a_note(ctor: str, prefix: str, words:
      ["line 1", "ResNet", "no child (bn1)", "torchvision's ResNet"]),
     ("Sequential(\n  (0): BasicBlock(\n    (conv1): Conv2d(3, 3, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
      "    (extra): ReLU()\n  )\n)", ["line 2", "BasicBlock 0"]),
-    ("Net(\n  (rnn): LSTM(8, 16)\n)", ["line 2", "LSTM rnn", "not supported"]),
+    ("Net(\n  (rnn): LSTM(8, 16)\n)", ["line 2", "LSTM rnn", "not supported", "the importer reads Conv2d, "]),
     ("Sequential(\n  (0): BasicBlock(\n    (conv1): Conv2d(3, 3, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n"
      "    (bn1): BatchNorm2d(3)\n    (relu): Sequential()\n    (conv2): Conv2d(3, 3, kernel_size=(1, 1))\n"
      "    (bn2): BatchNorm2d(3)\n  )\n)", ["line 2", "BasicBlock 0", "relu is a Sequential", "one layer"]),
