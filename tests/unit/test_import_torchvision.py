@@ -50,10 +50,14 @@ FULL = (3, 224, 224)
 def tv() -> Any:
     """torchvision's model definitions (its compiled ops are not needed and do not load here).
     One torch thread: these models are small, and a busy shared machine makes more threads slower."""
+    register_fake, threads = torch.library.register_fake, torch.get_num_threads()
     torch.library.register_fake = lambda *a, **k: (lambda f: f)
-    threads = torch.get_num_threads()
+    try:
+        models = pytest.importorskip("torchvision.models")
+    finally:
+        torch.library.register_fake = register_fake  # needed only while torchvision imports
     torch.set_num_threads(1)
-    yield pytest.importorskip("torchvision.models")
+    yield models
     torch.set_num_threads(threads)
 
 
