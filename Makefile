@@ -14,6 +14,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
+	# torchvision's model definitions for the import tests; --no-deps keeps the pinned torch
+	$(PY) -m pip install --quiet --no-deps torchvision==0.28.0
 	touch $@
 
 setup: $(VENV)/.installed
@@ -39,3 +41,4 @@ bench: setup browser
 	$(PY) bench/ui.py
 	$(PY) bench/features.py
 	$(PY) bench/site.py
+	$(PY) bench/importer.py

@@ -134,10 +134,12 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from .importer import import_text, parse_input_size
+    from .importer import import_model, parse_input_size
     text = read_text(args.model, "model text")
-    network = import_text(text, parse_input_size(args.input), name=Path(args.model).stem)
+    network, notes = import_model(text, parse_input_size(args.input), name=Path(args.model).stem)
     analyse(network)
+    for note in notes:  # what the print-out could not show and was assumed
+        print(f"note: {printable(note)}", file=sys.stderr)
     print(network.dumps())
     return 0
 

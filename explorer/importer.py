@@ -10,16 +10,19 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+import warnings
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .analysis import analyse
-from .spec import LAYER_TYPES, MAX_LAYERS, MAX_SIZE, ArchitectureError, Network, from_json
+from .import_blocks import Module, in_printed_order, may_reuse_pool, to_nodes
+from .spec import LAYER_TYPES, MAX_LAYERS, MAX_NODES, MAX_SIZE, ArchitectureError, Network, from_json
 
 MAX_TEXT = 200_000   # characters of model text
 MAX_INT = 10**12     # largest integer literal or intermediate result
 MAX_DEPTH = 32       # nesting of Sequentials and of expressions
 MAX_NAME = 40        # longest child name kept as a layer name
+MAX_MODULES = MAX_NODES  # modules in a print(model) tree (DenseNet-121 has 433; the graph adds merges)
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ class _Module:
     keywords: tuple[str, ...] = ()      # keyword-only arguments
     ignored: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # unmodelled: accepted values
     any_args: bool = False              # takes *args, **kwargs and ignores them
+    words: tuple[str, ...] = ()         # arguments print(model) writes as bare words (mode=row)
+    defaults: dict[str, Any] = field(default_factory=dict)  # PyTorch defaults left out of the layer
 
 
 _DEVICE = {"device": (None,), "dtype": (None,)}
@@ -43,23 +48,32 @@ MODULES: dict[str, _Module] = {
                       3, ignored={"padding_mode": ("zeros",), **_DEVICE}),
     "BatchNorm2d": _Module("batchnorm2d", ("num_features", "eps", "momentum", "affine",
                                            "track_running_stats", "device", "dtype"),
-                           1, ("bias",), {"track_running_stats": (True,), "bias": (True,), **_DEVICE}),
+                           1, ("bias",), {"bias": (True,), **_DEVICE}, defaults={"track_running_stats": True}),
     "ReLU": _Module("relu", ("inplace",), ignored=_INPLACE),
     "LeakyReLU": _Module("leaky_relu", ("negative_slope", "inplace"), ignored=_INPLACE),
+    "ReLU6": _Module("relu6", ("inplace",), ignored=_INPLACE),
+    "SiLU": _Module("silu", ("inplace",), ignored=_INPLACE),
+    "Hardswish": _Module("hardswish", ("inplace",), ignored=_INPLACE),
+    "Hardsigmoid": _Module("hardsigmoid", ("inplace",), ignored=_INPLACE),
+    "GELU": _Module("gelu", ("approximate",), words=("approximate",)),
     "Sigmoid": _Module("sigmoid", any_args=True),
     "Tanh": _Module("tanh", any_args=True),
     "MaxPool2d": _Module("maxpool2d", ("kernel_size", "stride", "padding", "dilation", "return_indices",
                                        "ceil_mode"),
-                         1, ignored={"dilation": (1, (1, 1)), "return_indices": (False,), "ceil_mode": (False,)}),
+                         1, ignored={"dilation": (1, (1, 1)), "return_indices": (False,)},
+                         defaults={"ceil_mode": False}),
     "AvgPool2d": _Module("avgpool2d", ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
                                        "divisor_override"),
-                         1, ignored={"ceil_mode": (False,), "count_include_pad": (True,),
-                                     "divisor_override": (None,)}),
+                         1, ignored={"divisor_override": (None,)},
+                         defaults={"ceil_mode": False, "count_include_pad": True}),
     "AdaptiveAvgPool2d": _Module("adaptive_avgpool2d", ("output_size",), 1),
+    "AdaptiveMaxPool2d": _Module("adaptive_maxpool2d", ("output_size", "return_indices"), 1,
+                                 ignored={"return_indices": (False,)}),
+    "StochasticDepth": _Module("stochastic_depth", ("p", "mode"), 2, words=("mode",)),
     "Dropout": _Module("dropout", ("p", "inplace"), ignored=_INPLACE),
     "Flatten": _Module("flatten", ("start_dim", "end_dim"), ignored={"start_dim": (1,), "end_dim": (-1,)}),
     "Linear": _Module("linear", ("in_features", "out_features", "bias", "device", "dtype"), 2, ignored=_DEVICE),
-    "Identity": _Module(None, any_args=True),
+    "Identity": _Module("identity", any_args=True),  # dropped from a plain Sequential, kept in a graph
 }
 SUPPORTED = ", ".join(["Sequential", *MODULES])
 
@@ -89,30 +103,291 @@ def parse_input_size(text: str) -> tuple[int, int, int]:
 
 def import_text(text: str, input_shape: tuple[int, int, int], name: str = "Imported model") -> Network:
     """Read a model's text and return the validated Network (fields, then shapes)."""
+    return import_model(text, input_shape, name)[0]
+
+
+def import_model(text: str, input_shape: tuple[int, int, int], name: str = "Imported model"
+                 ) -> tuple[Network, list[str]]:
+    """Read a model's text; return the validated Network and notes on what was assumed.
+
+    An nn.Sequential of plain layers gives a flat network, exactly as before graphs existed
+    (and no notes). Anything else is read as a module tree and turned into graph nodes by
+    `explorer.import_blocks` (docs/design.md, "Graph networks"), with a note for every
+    assumption the print-out cannot confirm.
+    """
     if not isinstance(text, str):
         raise ArchitectureError("the model text must be a string")
     if len(input_shape) != 3:
         raise ArchitectureError("the input size must be (channels, height, width)")
+    label = name.strip() if isinstance(name, str) and name.strip() else "Imported model"
     try:
         source, keys = _source(text)
-        call = _top_call(_parse(source))
-        found: list[tuple[dict[str, Any], int, str | None]] = []
-        _children(call, keys, found, 0)
+        model = _print_tree(source, keys) if keys else None
+        if model is None or _is_chain(model):
+            call = _top_call(_parse(source))
+            hidden = _hidden_settings(call) if keys else []
+            if _callee(call.func) == "Sequential" and _plain(call, keys, 0):
+                return _flat(call, keys, input_shape, label), hidden
+            model = _tree(call, keys, "", 0, [0])
+        else:
+            hidden = _hidden_in_tree(model)
     except RecursionError:
         raise ArchitectureError("the model text is nested too deeply to read") from None
+    network, notes = _graph(model, input_shape, label)
+    return network, notes + hidden
+
+
+def _print_tree(source: str, keys: dict[int, str]) -> Module | None:
+    """The module tree of well-formed print(model) output, read line by line.
+
+    A fast path for big print-outs (DenseNet-121 has 1,800 leaf lines, most of them repeated):
+    each distinct leaf line is parsed once. Anything unusual, including every error, returns
+    None so that the full reader (`_tree` over one syntax tree) handles it and reports it.
+    """
+    stack: list[Module] = []
+    root: Module | None = None
+    leaves: dict[str, Module] = {}
+    count = 0
+    for number, raw in enumerate(source.splitlines(), start=1):
+        line = raw.strip().rstrip(",")
+        if not line:
+            continue
+        if line == ")":
+            if not stack:
+                return None
+            stack.pop()
+            continue
+        if root is not None and not stack:
+            return None  # text after the model
+        count += 1
+        if count > MAX_MODULES or len(stack) > MAX_DEPTH:
+            return None
+        parent = stack[-1] if stack else None
+        key = keys.get(number) if parent is not None else None
+        if (key is None) != (parent is None):
+            return None
+        path = parent.child_path(key) if parent is not None and key is not None else ""
+        if line.endswith("("):
+            kind = line[:-1]
+            if not kind.isidentifier():
+                return None
+            module = Module(cls=kind, path=path, line=number)
+        else:
+            template = leaves.get(line)
+            if template is None:
+                template = _leaf_line(line)
+                if template is None:
+                    return None
+                leaves[line] = template
+            layer = dict(template.layer) if template.layer is not None else None
+            module = Module(cls=template.cls, path=path, line=number, layer=layer, supported=template.supported)
+        if parent is None:
+            root = module
+        else:
+            if key in parent.children:
+                return None
+            parent.children[key] = module  # type: ignore[index]
+        if line.endswith("("):
+            stack.append(module)
+    return root if root is not None and not stack else None
+
+
+def _leaf_line(line: str) -> Module | None:
+    """One printed leaf such as `Conv2d(3, 64, kernel_size=(7, 7), ...)` → a Module, or None."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(line, mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    call = tree.body
+    if not isinstance(call, ast.Call) or _has_children(call):
+        return None
+    try:
+        return _tree(call, {}, "", 0, [0])
+    except ArchitectureError:
+        return None
+
+
+def _is_chain(model: Module) -> bool:
+    """A Sequential of Sequentials and layers: the flat import reads it, as before graphs."""
+    if model.cls != "Sequential":
+        return False
+    return all(child.layer is not None or not child.supported or _is_chain(child)
+               for child in model.children.values())
+
+
+def _hidden_in_tree(model: Module) -> list[str]:
+    """`_hidden_settings` for a tree read by `_print_tree`."""
+    lines, stack = [], [model]
+    while stack:
+        module = stack.pop()
+        if module.cls == "AvgPool2d" and module.layer is not None \
+                and not {"ceil_mode", "count_include_pad"} & set(module.layer):
+            lines.append(module.line)
+        stack.extend(module.children.values())
+    return _avgpool_note(lines)
+
+
+def _hidden_settings(call: ast.Call) -> list[str]:
+    """Notes on settings print(model) leaves out (AvgPool2d shows neither ceil_mode nor count_include_pad)."""
+    lines, stack = [], [call]
+    while stack:  # ast.walk, without its lazy `import collections`
+        node = stack.pop()
+        stack.extend(ast.iter_child_nodes(node))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "AvgPool2d" \
+                and not {"ceil_mode", "count_include_pad"} & {kw.arg for kw in node.keywords}:
+            lines.append(node.lineno)
+    return _avgpool_note(lines)
+
+
+def _avgpool_note(lines: list[int]) -> list[str]:
+    if not lines:
+        return []
+    return [f"line {min(lines)}: print(model) does not show AvgPool2d's ceil_mode and count_include_pad; "
+            "assumed PyTorch's defaults (False, True)"]
+
+
+def read_modules(text: str) -> Module:
+    """print(model) text (or a module expression) → its module tree, read but never run."""
+    if not isinstance(text, str):
+        raise ArchitectureError("the model text must be a string")
+    try:
+        source, keys = _source(text)
+        fast = _print_tree(source, keys) if keys else None
+        return fast if fast is not None else _tree(_top_call(_parse(source)), keys, "", 0, [0])
+    except RecursionError:
+        raise ArchitectureError("the model text is nested too deeply to read") from None
+
+
+def _flat(call: ast.Call, keys: dict[int, str], input_shape: tuple[int, int, int], label: str) -> Network:
+    """An nn.Sequential of layers (nested Sequentials flattened in order) → a flat Network."""
+    found: list[tuple[dict[str, Any], int, str | None]] = []
+    _children(call, keys, found, 0)
     if not found:
         raise ArchitectureError(f"line {call.lineno}: the Sequential has no layers; "
                                 "add modules such as nn.Conv2d(3, 16, 3)")
     layers = _name_layers(found)
     c, h, w = input_shape
-    data = {"name": name.strip() if isinstance(name, str) and name.strip() else "Imported model",
-            "input": {"channels": c, "height": h, "width": w}, "layers": layers}
+    data = {"name": label, "input": {"channels": c, "height": h, "width": w}, "layers": layers}
     try:
         network = from_json(data)
         analyse(network)
     except ArchitectureError as exc:
         raise _at_line(exc, [line for _, line, _ in found]) from None
     return network
+
+
+def _graph(model: Module, input_shape: tuple[int, int, int], label: str) -> tuple[Network, list[str]]:
+    """A module tree → a validated graph Network, via the class semantics of `import_blocks`."""
+    c, h, w = input_shape
+
+    def build(reuse_pool: bool) -> tuple[Network, list[str]]:
+        layers, notes, lines = to_nodes(model, reuse_pool, ", ".join(MODULES))
+        if not layers:
+            raise ArchitectureError(f"line {model.line}: {model.cls} has no layers; "
+                                    "add modules such as nn.Conv2d(3, 16, 3)")
+        data = {"name": label, "input": {"channels": c, "height": h, "width": w}, "layers": layers}
+        try:
+            network = from_json(data)
+            analyse(network)
+        except ArchitectureError as exc:
+            raise _at_name(exc, lines) from None
+        return network, notes
+
+    try:
+        try:
+            return build(False)
+        except ArchitectureError as first:
+            if not may_reuse_pool(model):
+                raise
+            try:  # one pooling module applied after every convolution (the CIFAR-10 tutorial's Net)
+                return build(True)
+            except ArchitectureError:
+                raise first from None
+    except ArchitectureError as exc:
+        if not in_printed_order(model) or "in_features is" not in str(exc):
+            raise
+        hinted = ArchitectureError(exc.reason, index=exc.index, name=exc.layer_name, field=exc.field)
+        hinted.args = (f"{exc}; or forward() pools or reshapes with a function (F.max_pool2d, x.view), which "
+                       "print(model) does not show: add that layer to the JSON",)
+        raise hinted from None
+
+
+def _at_name(exc: ArchitectureError, lines: dict[str, int]) -> ArchitectureError:
+    """The same error, its message prefixed with the source line of the node it names."""
+    line = lines.get(exc.layer_name or "")
+    if line is None or str(exc).startswith("line "):
+        return exc
+    located = ArchitectureError(exc.reason, index=exc.index, name=exc.layer_name, field=exc.field)
+    located.args = (f"line {line}: {located}",)
+    return located
+
+
+def _plain(call: ast.Call, keys: dict[int, str], depth: int) -> bool:
+    """True for a Sequential whose modules are Sequentials and leaves only (the flat import)."""
+    if depth > MAX_DEPTH:
+        return True  # _children reports the depth
+    for _, node in _module_args(call, keys):
+        if isinstance(node, ast.Call) and _is_module(node) and _callee(node.func) != "Sequential":
+            if _has_children(node):
+                return False
+        elif isinstance(node, ast.Call) and _is_module(node) and not _plain(node, keys, depth + 1):
+            return False
+    return True
+
+
+def _is_module(node: ast.Call) -> bool:
+    try:
+        _callee(node.func)
+    except ArchitectureError:
+        return False
+    return True
+
+
+def _has_children(call: ast.Call) -> bool:
+    """A call with module calls among its positional arguments (a container), or an OrderedDict."""
+    return any(isinstance(a, ast.Call) for a in call.args)
+
+
+def _module_args(call: ast.Call, keys: dict[int, str]) -> list[tuple[str | None, ast.expr]]:
+    try:
+        return _named_args(call, keys)
+    except ArchitectureError:
+        return []
+
+
+def _tree(call: ast.Call, keys: dict[int, str], path: str, depth: int, count: list[int]) -> Module:
+    """A module call → a Module (containers with their children; leaves with their §2 layer)."""
+    if depth > MAX_DEPTH:
+        raise ArchitectureError(f"line {call.lineno}: modules are nested more than {MAX_DEPTH} deep")
+    count[0] += 1
+    if count[0] > MAX_MODULES:
+        raise ArchitectureError(f"line {call.lineno}: more than {MAX_MODULES:,} modules; the explorer supports "
+                                "at most that many")
+    kind = _callee(call.func)
+    module = Module(cls=kind, path=path, line=call.lineno)
+    if kind in MODULES and not _has_children(call):
+        module.layer = _layer(kind, call)
+        return module
+    if not _has_children(call) and kind != "Sequential":
+        module.supported = False
+        return module
+    if call.keywords:
+        raise ArchitectureError(f"line {call.lineno}: {kind} takes its modules as positional arguments, "
+                                f"not {call.keywords[0].arg or '**'}=")
+    for i, (key, node) in enumerate(_named_args(call, keys)):
+        if isinstance(node, ast.Starred):
+            raise ArchitectureError(f"line {node.lineno}: {kind}(*...) is not supported; "
+                                    "list the layers one by one")
+        if not isinstance(node, ast.Call):
+            raise ArchitectureError(f"line {node.lineno}: expected a module such as nn.ReLU(), "
+                                    f"found {_show(node)}")
+        key = key if key is not None else str(i)
+        if key in module.children:
+            raise ArchitectureError(f"line {node.lineno}: {kind} has two children named {key}")
+        module.children[key] = _tree(node, keys, f"{path}.{key}" if path else key, depth + 1, count)
+    return module
 
 
 # ---------------------------------------------------------------------------------------
@@ -150,7 +425,9 @@ def _source(text: str) -> tuple[str, dict[int, str]]:
 def _parse(source: str) -> ast.Module:
     """`ast.parse` only: builds a syntax tree, runs nothing."""
     try:
-        return ast.parse(source)
+        with warnings.catch_warnings():  # "invalid decimal literal" and the like: the error says it all
+            warnings.simplefilter("ignore")
+            return ast.parse(source)
     except SyntaxError as exc:
         raise ArchitectureError(f"line {exc.lineno or 1}: this is neither print(model) output nor an "
                                 f"nn.Sequential(...) expression ({exc.msg})") from None
@@ -176,13 +453,12 @@ def _top_call(tree: ast.Module) -> ast.Call:
         node = stmt.value
     elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
         node = stmt.value
-    kind = _callee(node.func) if isinstance(node, ast.Call) else None
-    if kind != "Sequential":
-        what = f"{kind}(...)" if kind else _show(node or stmt)
+    if not isinstance(node, ast.Call):
         raise ArchitectureError(
-            f"line {stmt.lineno}: the model must be an nn.Sequential, found {what}; print(model) of "
-            "another module does not show its forward(), so the order of its layers is unknown")
-    return node  # type: ignore[return-value]
+            f"line {stmt.lineno}: the model must be an nn.Sequential(...) or what print(model) shows, found "
+            f"{_show(node or stmt)}")
+    _callee(node.func)  # only nn modules (or the printed class names) can be called
+    return node
 
 
 def _is_torch_import(stmt: ast.stmt) -> bool:
@@ -229,7 +505,7 @@ def _children(call: ast.Call, keys: dict[int, str], found: list, depth: int) -> 
             _children(node, keys, found, depth + 1)
         elif kind in MODULES:
             layer = _layer(kind, node)
-            if layer is not None:
+            if layer is not None and layer["type"] != "identity":  # a no-op in a chain
                 found.append((layer, node.lineno, key))
             if len(found) > MAX_LAYERS:
                 raise ArchitectureError(f"line {node.lineno}: more than {MAX_LAYERS:,} layers; "
@@ -301,9 +577,14 @@ def _to_fields(module: _Module, values: dict[str, Any], where: str) -> dict[str,
             if not any(_same(value, a) for a in accepted):
                 raise ArchitectureError(f"{where}: {arg}={_literal(value)} is not supported; the explorer "
                                         f"models only {arg}={_literal(accepted[0])}")
-    defaults = {f.name: f.default for f in fields(LAYER_TYPES[module.type])}  # type: ignore[index]
+    spec = LAYER_TYPES.get(module.type)  # type: ignore[arg-type]
+    defaults = {f.name: f.default for f in fields(spec)} if spec is not None else {}
     layer: dict[str, Any] = {"type": module.type}
     for arg, value in values.items():
+        if arg in module.words and isinstance(value, _Name):
+            value = str(value)
+        if arg in module.defaults and _same(value, module.defaults[arg]):
+            continue
         parts = value if isinstance(value, tuple) else (value,)
         if any(isinstance(v, _Name) for v in parts):
             raise ArchitectureError(f"{where}: {arg}={_literal(value).replace(chr(39), '')} is a name, not a "

@@ -197,7 +197,7 @@ def test_bring_your_own_model(app: Explorer) -> None:
 
 
 @pytest.mark.parametrize("text, words", [
-    (PRINTED.replace("ReLU()", "GELU(approximate='none')"), ["GELU", "line 3"]),
+    (PRINTED.replace("ReLU()", "PixelShuffle(upscale_factor=2)"), ["PixelShuffle", "line 3"]),
     ("__import__('os').system('echo pwned')", ["__import__"]),
     (PRINTED.replace("1152", "4096"), ["in_features is 4096"]),
 ])
