@@ -55,8 +55,9 @@ def tree(analysis: Analysis) -> Tree:
 
 def short_label(r: LayerRecord) -> str:
     """The name without its parent's prefix: "layer2.0.downsample.0" inside "layer2.0.downsample" → "0"."""
-    if r.parent and r.name.startswith(r.parent + ".") and len(r.name) > len(r.parent) + 1:
-        return r.name[len(r.parent) + 1:]
+    for outer in reversed(r.path):   # the nearest enclosing name that prefixes it (merges usually do not)
+        if r.name.startswith(outer + ".") and len(r.name) > len(outer) + 1:
+            return r.name[len(outer) + 1:]
     return r.name
 
 
@@ -264,7 +265,8 @@ def table_html(analysis: Analysis) -> str:
         macs = s.macs if s is not None else r.macs
         memory = s.activation_bytes if s is not None else r.activation_bytes
         toggle = (f'<button type="button" class="cnnx-disclose" aria-expanded="false" data-open="{i}" '
-                  f'aria-label="Open {escape(r.name)}"></button>') if kids else ""
+                  f'aria-label="Rows inside" onclick="event.stopPropagation();cnnxToggle({i})"></button>'
+                  ) if kids else ""
         label = f"{escape(r.name)}" + (f" <small>({escape(getattr(r.layer, 'module', ''))})</small>"
                                        if t.kind[i] == 1 else
                                        f" <small>({MERGE_SIGN[r.layer.merge]} {r.layer.merge})</small>"

@@ -98,9 +98,12 @@
     return L;
   }
   function label(d, i) {
-    const name = d.name[i], p = Number(d.parent[i]);
+    const name = d.name[i];
     if (Number(d.node[i]) === 2) return d.label[i] === "+" ? "⊕" : d.label[i] === "concat" ? "‖" : "⊗";
-    if (p >= 0 && name.startsWith(d.name[p] + ".") && name.length > d.name[p].length + 1) return name.slice(d.name[p].length + 1);
+    for (let q = Number(d.parent[i]); q >= 0; q = Number(d.parent[q])) {   // as graphview.short_label
+      const outer = d.name[q];
+      if (name.startsWith(outer + ".") && name.length > outer.length + 1) return name.slice(outer.length + 1);
+    }
     return name;
   }
   // Redraw the diagram and sync tree and table to the open state.
