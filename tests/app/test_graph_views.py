@@ -176,3 +176,22 @@ def test_views_switch_between_flat_and_graph_networks(r18):
     assert 'role="tree"' in v.nav.text and v.figure.height > 100
     v.update(flat, 2)
     assert 'role="toolbar"' in v.nav.text and v.figure.height == 240 and v.arcs.data["x0"] == []
+
+
+def test_where_the_cost_lives_and_the_conventions_work_per_top_level_block(r18):
+    from explorer.app.insights import budget_html, conventions_html
+    html = budget_html(r18)
+    names = re.findall(r'<th scope="row">([^<]+)</th>', html)
+    assert names == ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "flatten",
+                     "fc"]
+    layer4 = r18.records[index(r18, "layer4")].subtotal
+    assert f"layer4 holds {100 * layer4.params / r18.total_params:.1f} % of the parameters" in text(html)
+    per_block = conventions_html(r18).split("Per block")[1]
+    rows = re.findall(r'<th scope="row">([^<]+)</th><td class="num">([\d,]+)</td><td class="num">([\d,]+)</td>'
+                      r'<td class="num">([\d,]+)</td>', per_block)
+    assert [r[0] for r in rows] == ["layer1", "layer2", "layer3", "layer4"]
+    for name, params, keras, macs in rows:
+        s = r18.records[index(r18, name)].subtotal
+        assert (params, keras, macs) == (f"{s.params:,}", f"{s.params + s.buffers:,}", f"{s.macs:,}")
+    flat = analyse(default_network())
+    assert "Per block" not in conventions_html(flat) and "FC1 holds" in budget_html(flat)
