@@ -75,6 +75,8 @@ class Layout:
     arcs: dict[str, list[float]]
     width: float = 0.0
     height: float = 0.0
+    top: float = 0.5               # y extent of the drawing (main line at y = 0)
+    bottom: float = -0.5
 
 
 def layout(t: Tree, opened: set[int]) -> Layout:
@@ -88,67 +90,91 @@ def layout(t: Tree, opened: set[int]) -> Layout:
                  {k: [] for k in ("x0", "y0", "x1", "y1", "cx0", "cy0", "cx1", "cy1")})
 
     def arrow(x0: float, y0: float, x1: float, y1: float) -> None:
+        if dry[0]:
+            return
         for k, v in zip(("x0", "y0", "x1", "y1"), (x0, y0, x1, y1)):
             out.arrows[k].append(round(v, 4))
         out.arrows["angle"].append(round(math.atan2(y1 - y0, x1 - x0) - math.pi / 2, 4))
 
-    def box(i: int, x: float, top: float) -> tuple[float, float, float, float, float]:
-        cy = top - 0.5
-        out.x[i], out.y[i], out.w[i], out.h[i] = x + 0.5, cy, BOX_W, BOX_H
-        return 1.0, 1.0, cy, x + 0.5 - BOX_W / 2, x + 0.5 + BOX_W / 2
+    def box(i: int, x: float, mid: float) -> tuple[float, float, float, float, float]:
+        if not dry[0]:
+            out.x[i], out.y[i], out.w[i], out.h[i] = x + 0.5, mid, BOX_W, BOX_H
+        return 1.0, 0.5, 0.5, x + 0.5 - BOX_W / 2, x + 0.5 + BOX_W / 2
 
-    def node(i: int, x: float, top: float) -> tuple[float, float, float, float, float]:
-        """(width, height, mid-line y, entry x, exit x)"""
+    def node(i: int, x: float, mid: float) -> tuple[float, float, float, float, float]:
+        """Place node i with its main line at height `mid`: (width, extent above, extent below,
+        entry x, exit x). Siblings share the main line, so arrows between them are level."""
         if t.kind[i] == 0 or i not in opened:
-            return box(i, x, top)
+            return box(i, x, mid)
         kids = t.children.get(i, [])
         if t.kind[i] == 1:
-            w, h, cy, _, _ = seq(kids, x + PAD, top - HEAD)
-            gw, gh = w + 2 * PAD, h + HEAD + 0.08
-            out.x[i], out.y[i], out.w[i], out.h[i] = x + gw / 2, top - gh / 2, gw - 0.06, gh - 0.04
-            out.open_group[i] = True
-            return gw, gh, cy, x + 0.03, x + gw - 0.03
-        ident = any(not any(t.branch[k] == b for k in kids) for b in range(t.branches[i]))
-        lane_top = top - (ARC if ident else 0.0)
+            w, up, down, _, _ = seq(kids, x + PAD, mid)
+            gw, top, bottom = w + 2 * PAD, mid + up + HEAD, mid - down - 0.08
+            if not dry[0]:
+                out.x[i], out.y[i], out.w[i], out.h[i] = x + gw / 2, (top + bottom) / 2, gw - 0.06, top - bottom - 0.04
+                out.open_group[i] = True
+            return gw, up + HEAD, down + 0.08, x + 0.03, x + gw - 0.03
+        members = [[k for k in kids if t.branch[k] == b] for b in range(t.branches[i])]
+        ident = any(not m for m in members)
         ends: list[tuple[float, float]] = []
         starts: list[tuple[float, float]] = []
-        bw, mid = 0.0, None
-        for b in range(t.branches[i]):
-            members = [k for k in kids if t.branch[k] == b]
-            if not members:
+        bw, up, lane, first = 0.0, 0.5, mid, True
+        for m in members:
+            if not m:
                 continue
-            w, h, cy, ex, xx = seq(members, x + FORK, lane_top)
-            starts.append((ex, cy))
-            ends.append((xx, cy))
-            mid = cy if mid is None else mid
-            bw, lane_top = max(bw, w), lane_top - h
-        mid = top - 0.5 - (ARC if ident else 0.0) if mid is None else mid
-        _, _, _, m_in, m_out = box(i, x + FORK + bw + FORK, mid + 0.5)
+            w, a, d = _measure(m)
+            if not first:
+                lane -= a
+            _, a, d, ex, xx = seq(m, x + FORK, lane)
+            if first:
+                up, first = a, False
+            starts.append((ex, lane))
+            ends.append((xx, lane))
+            bw, lane = max(bw, w), lane - d
+        down = max(mid - lane, 0.5)
+        mx = x + FORK + bw + FORK
+        _, _, _, m_in, m_out = box(i, mx, mid)
         for ex, cy in starts:
-            arrow(x, mid, ex, cy)
+            if abs(cy - mid) > 1e-9 or ex - x > 1e-9:
+                arrow(x, mid, ex, cy)
         for xx, cy in ends:
             arrow(xx, cy, m_in, mid)
-        if ident:
+        if ident and not dry[0]:
+            peak = mid + up + ARC
             for k, v in zip(("x0", "y0", "x1", "y1", "cx0", "cy0", "cx1", "cy1"),
-                            (x, mid, x + FORK + bw + FORK + 0.5, mid + BOX_H / 2, x + 0.2, top - 0.05,
-                             x + FORK + bw + FORK + 0.5, top - 0.05)):
+                            (x, mid, mx + 0.5, mid + BOX_H / 2, x + 0.2, peak, mx + 0.5, peak)):
                 out.arcs[k].append(round(v, 4))
-        height = max(top - lane_top, 1.0 + (ARC if ident else 0.0))
-        return FORK + bw + FORK + 1.0, height, mid, x, m_out
+        if ident:
+            up += ARC
+        return FORK + bw + FORK + 1.0, up, down, x, m_out
 
-    def seq(items: list[int], x: float, top: float) -> tuple[float, float, float, float, float]:
-        w, h, first_mid, entry, prev = 0.0, 0.0, None, x, None
+    sizes: dict[int, tuple[float, float, float]] = {}
+    dry = [0]   # > 0 while measuring: nothing is drawn
+
+    def _measure(items: list[int]) -> tuple[float, float, float]:
+        """Width and extents of a branch (by its first node; each measured once)."""
+        if items[0] not in sizes:
+            dry[0] += 1
+            w, a, d, _, _ = seq(items, 0.0, 0.0)
+            dry[0] -= 1
+            sizes[items[0]] = (w, a, d)
+        return sizes[items[0]]
+
+    def seq(items: list[int], x: float, mid: float) -> tuple[float, float, float, float, float]:
+        w, up, down, entry, prev = 0.0, 0.5, 0.5, x, None
         for i in items:
-            iw, ih, cy, ex, xx = node(i, x + w, top)
+            iw, a, d, ex, xx = node(i, x + w, mid)
             if prev is not None:
-                arrow(prev[0], prev[1], ex, cy)
+                arrow(prev, mid, ex, mid)
             else:
-                first_mid, entry = cy, ex
-            prev = (xx, cy)
-            w, h = w + iw, max(h, ih)
-        return w, h, first_mid if first_mid is not None else top - 0.5, entry, prev[0] if prev else x
+                entry = ex
+            prev = xx
+            w, up, down = w + iw, max(up, a), max(down, d)
+        return w, up, down, entry, prev if prev is not None else x
 
-    width, height, _, _, _ = seq(t.children.get(-1, []), 0.0, 0.0)
+    width, up, down, _, _ = seq(t.children.get(-1, []), 0.0, 0.0)
+    out.top, out.bottom = up, -down
+    height = up + down
     out.width, out.height = width, height
     return out
 

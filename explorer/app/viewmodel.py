@@ -48,6 +48,7 @@ class DiagramModel:
     legend: list[tuple[str, str]]   # (label, colour) for the categories present
     arcs: dict[str, list[float]] | None = None   # graph networks: identity shortcuts (Bézier curves)
     height: int = 240               # pixel height of the figure
+    yspan: tuple[float, float] = (-1.05, 1.05)   # the figure's y range
 
 
 BLOCK_PITCH = 1.0
@@ -157,7 +158,7 @@ def graph_diagram_model(analysis: Analysis) -> DiagramModel:
         cols["branches"].append(t.branches[i])
     cols |= graph_columns(analysis, lay)
     return DiagramModel(cols, lay.arrows, int(graphview.PX_PER_SLOT * lay.width), _legend(recs), lay.arcs,
-                        int(graphview.PX_PER_LANE * lay.height) + 30)
+                        int(graphview.PX_PER_LANE * lay.height) + 30, (lay.bottom - 0.15, lay.top + 0.15))
 
 
 def _legend_label(category: str, recs: tuple[LayerRecord, ...]) -> str:

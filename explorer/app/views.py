@@ -88,25 +88,24 @@ def _x_range(model: DiagramModel) -> tuple[float, float]:
 
 
 def _y_range(model: DiagramModel) -> tuple[float, float]:
-    if model.arcs is None:
-        return -1.05, 1.05
-    return -(model.height - 30) / PX_PER_LANE - 0.15, 0.15
+    return model.yspan
 
 
 def _graph_svg(model: DiagramModel) -> str:
     """A graph network's diagram as first shown (blocks closed), in SVG."""
     cols, sx, sy = model.columns, PX_PER_SLOT, PX_PER_LANE
+    top = model.yspan[1]
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{model.width + 10}" height="{model.height}" '
              f'font-family="sans-serif" font-size="11" text-anchor="middle">',
              '<rect width="100%" height="100%" fill="white"/>']
     a = model.arrows
     for x0, y0, x1, y1 in zip(a["x0"], a["y0"], a["x1"], a["y1"]):
-        parts.append(f'<line x1="{x0 * sx:.1f}" y1="{10 - y0 * sy:.1f}" x2="{x1 * sx:.1f}" y2="{10 - y1 * sy:.1f}" '
+        parts.append(f'<line x1="{x0 * sx:.1f}" y1="{(top - y0) * sy:.1f}" x2="{x1 * sx:.1f}" y2="{(top - y1) * sy:.1f}" '
                      f'stroke="#666" stroke-width="1.5"/>')
     for i, x in enumerate(cols["x"]):
         if x != x:   # NaN: inside a closed block
             continue
-        w, h, y = cols["w"][i] * sx, cols["h"][i] * sy, 10 - cols["y"][i] * sy
+        w, h, y = cols["w"][i] * sx, cols["h"][i] * sy, (top - cols["y"][i]) * sy
         parts.append(f'<rect x="{x * sx - w / 2:.1f}" y="{y - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" rx="3" '
                      f'fill="{cols["colour"][i]}" fill-opacity="{cols["alpha"][i]}"/>'
                      f'<text x="{x * sx:.1f}" y="{y - h / 2 - 4:.1f}" font-weight="bold">{escape(cols["tname"][i])}</text>'

@@ -40,61 +40,79 @@
                arrows: {x0: [], y0: [], x1: [], y1: [], angle: []},
                arcs: {x0: [], y0: [], x1: [], y1: [], cx0: [], cy0: [], cx1: [], cy1: []}};
     function arrow(x0, y0, x1, y1) {
+      if (dry) return;
       L.arrows.x0.push(x0); L.arrows.y0.push(y0); L.arrows.x1.push(x1); L.arrows.y1.push(y1);
       L.arrows.angle.push(Math.atan2(y1 - y0, x1 - x0) - Math.PI / 2);
     }
-    function box(i, x, top) {
-      const cy = top - 0.5;
-      L.x[i] = x + 0.5; L.y[i] = cy; L.w[i] = G.BOX_W; L.h[i] = G.BOX_H;
-      return [1, 1, cy, x + 0.5 - G.BOX_W / 2, x + 0.5 + G.BOX_W / 2];
+    const sizes = new Map();
+    let dry = 0;   // > 0 while measuring a branch: nothing is drawn
+    function box(i, x, mid) {
+      if (!dry) { L.x[i] = x + 0.5; L.y[i] = mid; L.w[i] = G.BOX_W; L.h[i] = G.BOX_H; }
+      return [1, 0.5, 0.5, x + 0.5 - G.BOX_W / 2, x + 0.5 + G.BOX_W / 2];
     }
-    function node(i, x, top) {
+    function measure(items) {
+      if (!sizes.has(items[0])) {
+        dry += 1;
+        const [w, a, dn] = seq(items, 0, 0);
+        dry -= 1;
+        sizes.set(items[0], [w, a, dn]);
+      }
+      return sizes.get(items[0]);
+    }
+    // As graphview.layout: (width, extent above, extent below, entry x, exit x) with the main line at mid.
+    function node(i, x, mid) {
       const kind = Number(d.node[i]);
-      if (kind === 0 || !isOpen(d, i)) return box(i, x, top);
+      if (kind === 0 || !isOpen(d, i)) return box(i, x, mid);
       const mine = kids.get(i) || [];
       if (kind === 1) {
-        const [w, h, cy] = seq(mine, x + G.PAD, top - G.HEAD);
-        const gw = w + 2 * G.PAD, gh = h + G.HEAD + 0.08;
-        L.x[i] = x + gw / 2; L.y[i] = top - gh / 2; L.w[i] = gw - 0.06; L.h[i] = gh - 0.04; L.group[i] = true;
-        return [gw, gh, cy, x + 0.03, x + gw - 0.03];
+        const [w, up, down] = seq(mine, x + G.PAD, mid);
+        const gw = w + 2 * G.PAD, top = mid + up + G.HEAD, bottom = mid - down - 0.08;
+        if (!dry) {
+          L.x[i] = x + gw / 2; L.y[i] = (top + bottom) / 2; L.w[i] = gw - 0.06; L.h[i] = top - bottom - 0.04;
+          L.group[i] = true;
+        }
+        return [gw, up + G.HEAD, down + 0.08, x + 0.03, x + gw - 0.03];
       }
       const nb = Number(d.branches[i]);
       const members = [];
       for (let b = 0; b < nb; b++) members.push(mine.filter((k) => Number(d.branch[k]) === b));
       const ident = members.some((m) => m.length === 0);
-      let laneTop = top - (ident ? G.ARC : 0), bw = 0, mid = null;
+      let bw = 0, up = 0.5, lane = mid, first = true;
       const starts = [], ends = [];
       for (const m of members) {
         if (!m.length) continue;
-        const [w, h, cy, ex, xx] = seq(m, x + G.FORK, laneTop);
-        starts.push([ex, cy]); ends.push([xx, cy]);
-        if (mid === null) mid = cy;
-        bw = Math.max(bw, w); laneTop -= h;
+        const [w, a0] = measure(m);
+        if (!first) lane -= a0;
+        const [, a, dn, ex, xx] = seq(m, x + G.FORK, lane);
+        if (first) { up = a; first = false; }
+        starts.push([ex, lane]); ends.push([xx, lane]);
+        bw = Math.max(bw, w); lane -= dn;
       }
-      if (mid === null) mid = top - 0.5 - (ident ? G.ARC : 0);
+      const down = Math.max(mid - lane, 0.5);
       const mx = x + G.FORK + bw + G.FORK;
-      const [, , , mIn, mOut] = box(i, mx, mid + 0.5);
-      for (const [ex, cy] of starts) arrow(x, mid, ex, cy);
+      const [, , , mIn, mOut] = box(i, mx, mid);
+      for (const [ex, cy] of starts) if (Math.abs(cy - mid) > 1e-9 || ex - x > 1e-9) arrow(x, mid, ex, cy);
       for (const [xx, cy] of ends) arrow(xx, cy, mIn, mid);
-      if (ident) {
-        const a = L.arcs;
+      if (ident && !dry) {
+        const a = L.arcs, peak = mid + up + G.ARC;
         a.x0.push(x); a.y0.push(mid); a.x1.push(mx + 0.5); a.y1.push(mid + G.BOX_H / 2);
-        a.cx0.push(x + 0.2); a.cy0.push(top - 0.05); a.cx1.push(mx + 0.5); a.cy1.push(top - 0.05);
+        a.cx0.push(x + 0.2); a.cy0.push(peak); a.cx1.push(mx + 0.5); a.cy1.push(peak);
       }
-      return [G.FORK + bw + G.FORK + 1, Math.max(top - laneTop, 1 + (ident ? G.ARC : 0)), mid, x, mOut];
+      if (ident) up += G.ARC;
+      return [G.FORK + bw + G.FORK + 1, up, down, x, mOut];
     }
-    function seq(items, x, top) {
-      let w = 0, h = 0, first = null, entry = x, prev = null;
+    function seq(items, x, mid) {
+      let w = 0, up = 0.5, down = 0.5, entry = x, prev = null;
       for (const i of items) {
-        const [iw, ih, cy, ex, xx] = node(i, x + w, top);
-        if (prev !== null) arrow(prev[0], prev[1], ex, cy);
-        else { first = cy; entry = ex; }
-        prev = [xx, cy]; w += iw; h = Math.max(h, ih);
+        const [iw, a, dn, ex, xx] = node(i, x + w, mid);
+        if (prev !== null) arrow(prev, mid, ex, mid);
+        else entry = ex;
+        prev = xx; w += iw; up = Math.max(up, a); down = Math.max(down, dn);
       }
-      return [w, h, first === null ? top - 0.5 : first, entry, prev ? prev[0] : x];
+      return [w, up, down, entry, prev === null ? x : prev];
     }
-    const [w, h] = seq(kids.get(-1) || [], 0, 0);
-    L.width = w; L.height = h;
+    const [w, up, down] = seq(kids.get(-1) || [], 0, 0);
+    L.width = w; L.height = up + down; L.top = up; L.bottom = -down;
     return L;
   }
   function label(d, i) {
@@ -127,7 +145,7 @@
     if (arcs != null) arcs.data = L.arcs;
     if (fig != null) {
       fig.x_range.start = -0.1; fig.x_range.end = L.width + 0.1;
-      fig.y_range.start = -L.height - 0.15; fig.y_range.end = 0.15;
+      fig.y_range.start = L.bottom - 0.15; fig.y_range.end = L.top + 0.15;
       const width = Math.round(G.SLOT * L.width), height = Math.round(G.LANE * L.height) + 30;
       if (fig.min_width !== width) fig.min_width = width;
       if (fig.height !== height) fig.height = height;
