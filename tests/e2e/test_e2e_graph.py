@@ -186,3 +186,20 @@ def test_no_horizontal_page_overflow_at_360px_with_everything_open(new_page, gra
     page.wait_for_timeout(500)
     width, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert client == 360 and width <= 360
+
+
+def test_the_desktop_server_shows_a_graph_network_from_a_link(page: Page, server_url: str) -> None:
+    """The live tier: the same tree and cards, the network arriving through `#arch=`."""
+    from explorer.spec import from_json
+    from explorer.urlstate import encode_arch, make_fragment
+    fragment = make_fragment(layer=DOWNSAMPLE, arch=encode_arch(from_json(resnet18())))
+    page.goto(server_url + "#" + fragment.lstrip("#"))
+    wait_ready(page, timeout=60_000)
+    expect(item(page, DOWNSAMPLE)).to_have_attribute("aria-selected", "true", timeout=60_000)
+    expect(card(page).locator("h2")).to_have_text(DOWNSAMPLE)
+    assert card_rows(page)["Parameters"] == "8,192"
+    expect(item(page, "layer2.0.downsample")).to_have_attribute("aria-expanded", "true")
+    click(page, "layer3")
+    expect(item(page, "layer3")).to_have_attribute("aria-expanded", "true")
+    expect(card(page).locator("h2")).to_have_text("layer3")
+    assert card_rows(page)["Parameters"] == "2,099,712"
