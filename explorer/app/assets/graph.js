@@ -147,8 +147,11 @@
       fig.x_range.start = -0.1; fig.x_range.end = L.width + 0.1;
       fig.y_range.start = L.bottom - 0.15; fig.y_range.end = L.top + 0.15;
       const width = Math.round(G.SLOT * L.width), height = Math.round(G.LANE * L.height) + 30;
-      if (fig.min_width !== width) fig.min_width = width;
-      if (fig.height !== height) fig.height = height;
+      // One relayout of the page for both sizes (each size change alone costs a full layout).
+      const sizes = {};
+      if (fig.min_width !== width) sizes.min_width = width;
+      if (fig.height !== height) sizes.height = height;
+      if (Object.keys(sizes).length) fig.setv(sizes);
     }
     const navEl = host(newest("cnnx-part-nav"));
     if (navEl != null) {
