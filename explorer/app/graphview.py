@@ -203,9 +203,12 @@ def tree_html(analysis: Analysis, selected: int | None = None) -> str:
         if kids:
             group = (f'<ul role="group"{"" if i in open_now else " hidden"}>'
                      f'{"".join(item(k, level + 1) for k in kids)}</ul>')
-        return (f'<li role="treeitem" data-i="{i}" aria-level="{level}" aria-label="{escape(r.name)}"'
+        # The accessible name is the full name, kept as text (never in an attribute): a hidden
+        # span the item is labelled by. The visible label is the short one ("conv1").
+        return (f'<li role="treeitem" data-i="{i}" aria-level="{level}" aria-labelledby="cnnx-tn-{i}"'
                 f'{expanded} aria-selected="{"true" if i == selected else "false"}" '
                 f'tabindex="{0 if i == first else -1}" style="--c:{COLOURS[r.category]}">'
+                f'<span id="cnnx-tn-{i}" hidden>{escape(r.name)}</span>'
                 f'<span class="cnnx-ti">{twisty}{escape(short_label(r))}{extra}</span>{group}</li>')
 
     items = "".join(item(i, 1) for i in t.children.get(-1, []))

@@ -29,29 +29,42 @@ def index(analysis, name: str) -> int:
 
 
 class Items(HTMLParser):
-    """treeitems with their level and parent item (by nesting)."""
+    """treeitems with their level, parent item (by nesting) and accessible name (the text of the
+    element they are labelled by)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.items: list[dict] = []
-        self.stack: list[int | None] = []   # per open <li>: its data-i, or None for other tags we track
+        self.stack: list[int | None] = []   # per open <li>: its data-i
+        self.labels: dict[str, str] = {}
+        self.label_id: str | None = None
+
+    def handle_data(self, data):
+        if self.label_id is not None:
+            self.labels[self.label_id] = self.labels.get(self.label_id, "") + data
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if tag == "span" and "id" in a:
+            self.label_id = a["id"]
         if tag == "li":
             parent = next((i for i in reversed(self.stack) if i is not None), None)
-            self.items.append({"i": int(a["data-i"]), "name": a["aria-label"], "level": int(a["aria-level"]),
+            self.items.append({"i": int(a["data-i"]), "name": a["aria-labelledby"], "level": int(a["aria-level"]),
                                "expanded": a.get("aria-expanded"), "parent": parent, "tabindex": a["tabindex"]})
             self.stack.append(int(a["data-i"]))
 
     def handle_endtag(self, tag):
         if tag == "li":
             self.stack.pop()
+        if tag == "span":
+            self.label_id = None
 
 
 def tree_items(html: str) -> list[dict]:
     p = Items()
     p.feed(html)
+    for it in p.items:
+        it["name"] = p.labels[it["name"]]
     return p.items
 
 
@@ -195,3 +208,24 @@ def test_where_the_cost_lives_and_the_conventions_work_per_top_level_block(r18):
         assert (params, keras, macs) == (f"{s.params:,}", f"{s.params + s.buffers:,}", f"{s.macs:,}")
     flat = analyse(default_network())
     assert "Per block" not in conventions_html(flat) and "FC1 holds" in budget_html(flat)
+
+
+def test_hostile_names_in_blocks_and_merges_stay_text():
+    from hostile import LAYER_PAYLOADS
+    from test_hostile_names import assert_inert
+    from explorer.app.views import code_html, diagram_svg
+    p = LAYER_PAYLOADS
+    arch = {"name": "g", "input": {"channels": 3, "height": 8, "width": 8}, "layers": [
+        {"type": "block", "name": p[0], "module": "BasicBlock", "layers": [
+            {"type": "parallel", "name": p[1], "merge": "add", "branches": [
+                [{"type": "conv2d", "name": p[2], "out_channels": 3, "kernel_size": 3, "padding": 1}], []]}]},
+        {"type": "flatten", "name": p[3]}]}
+    a = analyse(from_json(arch))
+    model = diagram_model(a)
+    pages = [nav_html(a), table_html(a), *model.columns["card"]]
+    from explorer.app.insights import budget_html, conventions_html
+    pages += [budget_html(a), conventions_html(a), code_html(a), diagram_svg(model)]
+    for k, html in enumerate(pages):
+        assert_inert(html, f"page {k}")
+    names = [it["name"] for it in tree_items(nav_html(a))]
+    assert names == ["Input", p[0], p[1], p[2], p[3]]   # accessible names are the literal names

@@ -59,7 +59,8 @@ def focused(page: Page) -> str | None:
     info = page.evaluate(DEEP_ACTIVE_JS)
     return None if info is None else page.evaluate("""() => { let a = document.activeElement;
         while (a && a.shadowRoot && a.shadowRoot.activeElement) a = a.shadowRoot.activeElement;
-        return a.getAttribute('aria-label'); }""")
+        const label = a.getAttribute('aria-labelledby');
+        return label ? a.getRootNode().getElementById(label).textContent : a.getAttribute('aria-label'); }""")
 
 
 def card_rows(page: Page) -> dict[str, str]:
