@@ -163,8 +163,12 @@ def test_the_browser_layout_matches_the_python_layout(page: Page, graph_url: str
         assert len(axis) == len(want)
         for a, b in zip(axis, want):
             assert (a is None and math.isnan(b)) or a == pytest.approx(b)
+    click(page, DOWNSAMPLE)
     page.get_by_role("button", name="Collapse all").click()
     expect(item(page, "layer2")).to_have_attribute("aria-expanded", "false")
+    # The tab stop left the hidden layer for the closed block that holds it.
+    expect(page.locator('[role="treeitem"][tabindex="0"]')).to_have_count(1)
+    expect(item(page, "layer2")).to_have_attribute("tabindex", "0")
 
 
 def test_a_tap_on_a_block_in_the_diagram_opens_it(page: Page, graph_url: str) -> None:

@@ -161,6 +161,17 @@
         const group = li.querySelector(':scope > [role="group"]');
         if (group != null) group.hidden = !open;
       }
+      // The roving tab stop must stay reachable: from inside a closed block, it moves to the block.
+      const stop = navEl.querySelector('[role="treeitem"][tabindex="0"]');
+      const hiddenBy = stop == null ? null : stop.parentElement.closest('[role="group"][hidden]');
+      if (hiddenBy != null) {
+        let up = hiddenBy.closest('[role="treeitem"]');
+        while (up.parentElement.closest('[role="group"][hidden]') != null) {
+          up = up.parentElement.closest('[role="group"][hidden]').closest('[role="treeitem"]');
+        }
+        stop.tabIndex = -1;
+        up.tabIndex = 0;
+      }
     }
     const tableEl = host(newest("cnnx-part-table"));
     if (tableEl != null) {
