@@ -229,3 +229,17 @@ def test_hostile_names_in_blocks_and_merges_stay_text():
         assert_inert(html, f"page {k}")
     names = [it["name"] for it in tree_items(nav_html(a))]
     assert names == ["Input", p[0], p[1], p[2], p[3]]   # accessible names are the literal names
+
+
+def test_deeply_nested_parallels_are_laid_out_with_every_shortcut():
+    """Each branch is measured once: 30 nested residuals lay out (fully open) with 30 arcs."""
+    inner: list[dict] = [{"type": "relu", "name": "core"}]
+    for k in range(30):
+        inner = [{"type": "parallel", "name": f"add{k}", "merge": "add", "branches": [inner, []]}]
+    a = analyse(from_json({"name": "deep", "input": {"channels": 1, "height": 4, "width": 4}, "layers": inner}))
+    t = graphview.tree(a)
+    lay = graphview.layout(t, {i for i, k in enumerate(t.kind) if k})
+    assert len(lay.arcs["x0"]) == 30
+    assert all(not math.isnan(x) for x in lay.x[1:])
+    peaks = sorted(lay.arcs["cy0"])
+    assert peaks == sorted(set(peaks))      # each shortcut clears the ones inside it
