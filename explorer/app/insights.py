@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..text import html as escape  # the one escaping rule (explorer/text.py)
 
-from ..analysis import Analysis
+from ..analysis import Analysis, LayerRecord
 from .theme import COLOURS, scroll_box
 from .viewmodel import human
 
@@ -17,11 +17,29 @@ def shares(values: list[int]) -> list[float]:
     return [100.0 * v / total if total else 0.0 for v in values]
 
 
+def _top_level(analysis: Analysis) -> list[LayerRecord]:
+    """The rows the cost is shared between: every layer of a flat network; the top-level
+    nodes of a graph network, blocks standing for all they contain (docs/design.md §7)."""
+    if analysis.network.is_flat:
+        return [r for r in analysis.records if r.index > 0]
+    return [r for r in analysis.records if r.index > 0 and not r.path]
+
+
+def _own(r: LayerRecord) -> tuple[int, int, int, int]:
+    """params, buffers, MACs, activation bytes of a row, a block's being its subtotal."""
+    s = r.subtotal
+    if s is not None:
+        return s.params, s.buffers, s.macs, s.activation_bytes
+    return r.params, r.buffers, r.macs, r.activation_bytes
+
+
 def budget_html(analysis: Analysis) -> str:
-    """Per-layer bars: share of parameters, MACs and activation memory."""
-    recs = [r for r in analysis.records if r.index > 0]
-    metrics = (("Parameters", [r.params for r in recs]), ("MACs", [r.macs for r in recs]),
-               ("Activation memory", [r.activation_bytes for r in recs]))
+    """Per-layer bars (per top-level block in a graph network): share of parameters, MACs and
+    activation memory."""
+    recs = _top_level(analysis)
+    costs = [_own(r) for r in recs]
+    metrics = (("Parameters", [c[0] for c in costs]), ("MACs", [c[2] for c in costs]),
+               ("Activation memory", [c[3] for c in costs]))
     head = "".join(f'<th scope="col">{name}</th>' for name, _ in metrics)
     pcts = [shares(values) for _, values in metrics]
     rows = []
@@ -31,12 +49,14 @@ def budget_html(analysis: Analysis) -> str:
             f'<span class="cnnx-pct">{p[i]:.1f} %</span></td>' for p in pcts)
         rows.append(f'<tr data-rows="{r.index}" onclick="cnnxSelect(this,{r.index})"><th scope="row">'
                     f'{escape(r.name)}</th>{cells}</tr>')
-    top = max(recs, key=lambda r: r.params)
-    top_macs = max(recs, key=lambda r: r.macs)
+    top = recs[max(range(len(recs)), key=lambda k: costs[k][0])]
+    top_macs = recs[max(range(len(recs)), key=lambda k: costs[k][2])]
     p_share = pcts[0][recs.index(top)]
     m_share = pcts[1][recs.index(top)]
     lead = (f"{escape(top.name)} holds {p_share:.1f} % of the parameters but only {m_share:.1f} % of the "
             f"MACs; {escape(top_macs.name)} does the most arithmetic ({pcts[1][recs.index(top_macs)]:.1f} %).")
+    if not analysis.network.is_flat:
+        lead += " Blocks count everything they contain; open one in the tree to see its layers."
     return (f'<details class="cnnx-budget"><summary>Where the cost lives</summary><p>{lead}</p>'
             f'{scroll_box("Where the cost lives, by layer")}<table class="cnnx-table cnnx-budget-table"><thead><tr>'
             f'<th scope="col">Layer</th>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div></details>')
@@ -69,4 +89,25 @@ def conventions_html(analysis: Analysis) -> str:
     return (f'<details class="cnnx-conventions"><summary>Why tools report different numbers</summary>'
             f'{scroll_box("Counting conventions")}<table class="cnnx-table"><thead><tr><th scope="col">Convention</th>'
             f'<th scope="col" class="num">Value</th><th scope="col">Why</th></tr></thead><tbody>{body}</tbody>'
-            f'</table></div></details>')
+            f'</table></div>{per_block_html(analysis)}</details>')
+
+
+def per_block_html(analysis: Analysis) -> str:
+    """The same conventions for each top-level block of a graph network (empty for a flat one)."""
+    if analysis.network.is_flat:
+        return ""
+    body = []
+    for r in _top_level(analysis):
+        if r.subtotal is None:
+            continue
+        params, buffers, macs, _ = _own(r)
+        body.append(f'<tr data-rows="{r.index}" onclick="cnnxSelect(this,{r.index})"><th scope="row">'
+                    f'{escape(r.name)}</th><td class="num">{params:,}</td><td class="num">{params + buffers:,}</td>'
+                    f'<td class="num">{macs:,}</td><td class="num">{2 * macs:,}</td></tr>')
+    if not body:
+        return ""
+    return (f'{scroll_box("Counting conventions per block")}<table class="cnnx-table cnnx-per-block"><caption>Per block</caption><thead><tr>'
+            f'<th scope="col">Block</th><th scope="col" class="num">Parameters (PyTorch)</th>'
+            f'<th scope="col" class="num">Keras count</th><th scope="col" class="num">MACs</th>'
+            f'<th scope="col" class="num">FLOPs ≈ 2×MACs</th></tr></thead><tbody>{"".join(body)}</tbody></table>'
+            f'</div>')

@@ -69,6 +69,26 @@ CSS = """
 .cnnx-nav button[aria-pressed="true"] { background: var(--cnnx-fg); color: #fff; }
 .cnnx-nav button:focus-visible, .cnnx-copy:focus-visible, .cnnx-table tr:focus-visible, .cnnx-scroll:focus-visible {
     outline: 3px solid var(--cnnx-accent); outline-offset: 2px; }
+.cnnx-tree, .cnnx-tree ul { list-style: none; margin: 0; padding: 0; }
+.cnnx-tree ul { padding-left: 18px; }
+.cnnx-tree li { font-size: 13px; }
+.cnnx-tree li:focus { outline: none; }
+.cnnx-tree li:focus-visible > .cnnx-ti { outline: 3px solid var(--cnnx-accent); outline-offset: 1px; }
+.cnnx-ti { display: inline-flex; align-items: center; gap: 4px; padding: 3px 8px; margin: 1px 0; min-height: 26px;
+           border-radius: 6px; border: 1px solid var(--cnnx-border); border-left: 5px solid var(--c); cursor: pointer;
+           background: var(--cnnx-bg); overflow-wrap: anywhere; max-width: 100%; box-sizing: border-box; }
+.cnnx-ti small { color: var(--cnnx-muted); }
+.cnnx-tree li[aria-selected="true"] > .cnnx-ti { background: var(--cnnx-fg); color: #fff; }
+.cnnx-tree li[aria-selected="true"] > .cnnx-ti small { color: #d0d7de; }
+.cnnx-twisty::before { content: "▸"; display: inline-block; width: 1em; }
+.cnnx-tree li[aria-expanded="true"] > .cnnx-ti > .cnnx-twisty::before { content: "▾"; }
+.cnnx-leaf { display: inline-block; width: 1em; }
+.cnnx-treebar { margin-bottom: 4px; }
+.cnnx-disclose { font: inherit; border: none; background: none; cursor: pointer; padding: 0 4px 0 0; }
+.cnnx-disclose::before { content: "▸"; }
+.cnnx-disclose[aria-expanded="true"]::before { content: "▾"; }
+.cnnx-nested tr.cnnx-sub td { font-weight: 600; }
+.cnnx-nested td:first-child { overflow-wrap: anywhere; }
 .cnnx-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 13px; color: var(--cnnx-muted);
                list-style: none; margin: 0; padding: 0; }
 .cnnx-legend span { display: inline-block; width: 12px; height: 12px; border-radius: 3px;

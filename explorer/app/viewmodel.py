@@ -15,6 +15,7 @@ from ..analysis import Analysis, LayerRecord, format_shape
 from ..content import announcement, explain
 from ..stepper import stepper_data
 from .quiz import quiz_html
+from . import graphview
 from .theme import COLOURS, LEGEND, icon, scroll_box
 
 
@@ -45,6 +46,9 @@ class DiagramModel:
     arrows: dict[str, list[float]]  # x0, x1, y of the connecting arrows
     width: int                      # minimum pixel width that keeps labels readable
     legend: list[tuple[str, str]]   # (label, colour) for the categories present
+    arcs: dict[str, list[float]] | None = None   # graph networks: identity shortcuts (Bézier curves)
+    height: int = 240               # pixel height of the figure
+    yspan: tuple[float, float] = (-1.05, 1.05)   # the figure's y range
 
 
 BLOCK_PITCH = 1.0
@@ -52,7 +56,10 @@ MIN_PX_PER_BLOCK = 68
 
 
 def diagram_model(analysis: Analysis) -> DiagramModel:
-    """Block geometry: height grows with spatial size, width with channel count."""
+    """Block geometry: height grows with spatial size, width with channel count. A graph
+    network is laid out by explorer/app/graphview.py instead (blocks closed at first)."""
+    if not analysis.network.is_flat:
+        return graph_diagram_model(analysis)
     recs = analysis.records
     spatial = [r.output_shape[1] * r.output_shape[2] for r in recs if len(r.output_shape) == 3]
     channels = [r.output_shape[0] for r in recs]
@@ -81,15 +88,77 @@ def diagram_model(analysis: Analysis) -> DiagramModel:
         cols["say"].append(announcement(r))
         cols["top"].append(round(h / 2 + 0.08, 4))
         cols["bottom"].append(round(-h / 2 - 0.08, 4))
+    cols["tname"], cols["tshape"] = list(cols["name"]), list(cols["shape"])
+    cols["alpha"], cols["nalpha"] = [1.0] * len(recs), [0.35] * len(recs)
     arrows = {"x0": [i * BLOCK_PITCH + cols["w"][i] / 2 + 0.02 for i in range(len(recs) - 1)],
               "x1": [(i + 1) * BLOCK_PITCH - cols["w"][i + 1] / 2 - 0.04 for i in range(len(recs) - 1)],
               "y": [0.0] * (len(recs) - 1)}
+    arrows |= {"y0": arrows["y"], "y1": arrows["y"], "angle": [-math.pi / 2] * (len(recs) - 1)}
     present = []
     for r in recs:
         if r.category in LEGEND and r.category not in present:
             present.append(r.category)
     labels = [(_legend_label(c, recs), COLOURS[c]) for c in present]
     return DiagramModel(cols, arrows, MIN_PX_PER_BLOCK * len(recs), labels)
+
+
+def _legend(recs: tuple[LayerRecord, ...]) -> list[tuple[str, str]]:
+    present = []
+    for r in recs:
+        if r.category in LEGEND and r.category not in present:
+            present.append(r.category)
+    return [(_legend_label(c, recs), COLOURS[c]) for c in present]
+
+
+def graph_columns(analysis: Analysis, lay: graphview.Layout) -> dict[str, list[Any]]:
+    """Geometry and text columns for one open/close state (assets/graph.js recomputes them)."""
+    recs = analysis.records
+    cols: dict[str, list[Any]] = {k: [] for k in ("x", "y", "w", "h", "top", "bottom", "tname", "tshape",
+                                                   "alpha", "nalpha")}
+    for i, r in enumerate(recs):
+        x, y, w, h, group = lay.x[i], lay.y[i], lay.w[i], lay.h[i], lay.open_group[i]
+        shown = not math.isnan(x)
+        cols["x"].append(x)
+        cols["y"].append(y)
+        cols["w"].append(w)
+        cols["h"].append(h)
+        cols["top"].append(y + h / 2 - graphview.HEAD + 0.04 if group else y + h / 2 + 0.04)
+        cols["bottom"].append(y - h / 2 - 0.04)
+        label = graphview.short_label(r)
+        if r.type == "parallel":
+            label = graphview.MERGE_SIGN[r.layer.merge]
+        cols["tname"].append(label if shown else "")
+        cols["tshape"].append("" if group or not shown else "×".join(map(str, r.output_shape)))
+        cols["alpha"].append(0.12 if group else 1.0)
+        cols["nalpha"].append(0.06 if group else 0.35)
+    return cols
+
+
+def graph_diagram_model(analysis: Analysis) -> DiagramModel:
+    """Blocks closed, parallels open: the network at first sight (stem, layer1…, head)."""
+    recs = analysis.records
+    t = graphview.tree(analysis)
+    opened = {i for i, k in enumerate(t.kind) if k == 2}
+    lay = graphview.layout(t, opened)
+    cols: dict[str, list[Any]] = {k: [] for k in ("colour", "name", "label", "shape", "params", "kind", "card",
+                                                   "quiz", "say", "parent", "node", "branch", "branches")}
+    for i, r in enumerate(recs):
+        cols["colour"].append(COLOURS[r.category])
+        cols["name"].append(r.name)
+        cols["label"].append(r.op)
+        cols["shape"].append("×".join(map(str, r.output_shape)))
+        cols["params"].append(f"{(r.subtotal.params if r.subtotal else r.params):,}")
+        cols["kind"].append(explain(r).title)
+        cols["card"].append(card_html(r, analysis))
+        cols["quiz"].append(quiz_html(r) if r.subtotal is None else card_html(r, analysis))
+        cols["say"].append(announcement(r))
+        cols["parent"].append(t.parent[i])
+        cols["node"].append(t.kind[i])
+        cols["branch"].append(t.branch[i])
+        cols["branches"].append(t.branches[i])
+    cols |= graph_columns(analysis, lay)
+    return DiagramModel(cols, lay.arrows, int(graphview.PX_PER_SLOT * lay.width), _legend(recs), lay.arcs,
+                        int(graphview.PX_PER_LANE * lay.height) + 30, (lay.bottom - 0.15, lay.top + 0.15))
 
 
 def _legend_label(category: str, recs: tuple[LayerRecord, ...]) -> str:
@@ -107,7 +176,10 @@ def legend_html(model: DiagramModel) -> str:
 # Layer buttons, details card, statistics table
 
 def nav_html(analysis: Analysis, selected: int | None = None) -> str:
-    """Real buttons mirroring the blocks; one tab stop, arrow keys move between them."""
+    """Real buttons mirroring the blocks; one tab stop, arrow keys move between them. A graph
+    network gets a tree instead (graphview.tree_html)."""
+    if not analysis.network.is_flat:
+        return graphview.tree_html(analysis, selected)
     buttons = []
     first = selected if selected is not None else 0
     for i, r in enumerate(analysis.records):
@@ -120,17 +192,21 @@ def nav_html(analysis: Analysis, selected: int | None = None) -> str:
             f'Enter selects">{"".join(buttons)}</div>')
 
 
-def card_html(r: LayerRecord) -> str:
-    """The details card for one layer (element id="layer-details")."""
+def card_html(r: LayerRecord, analysis: Analysis | None = None) -> str:
+    """The details card for one layer (element id="layer-details"); a block's or a merge's
+    card shows its subtotals and their share of `analysis`."""
     e = explain(r)
     rows = [("Output shape", f"{r.shape_text}", r.shape_formula)]
-    if r.layer is not None:
+    if r.subtotal is not None and analysis is not None:
+        rows = graphview.container_rows(analysis, r)
+    elif r.layer is not None:
         rows.append(("Parameters", f"{r.params:,}", r.param_formula))
         if r.buffers:
             rows.append(("Running statistics", f"{r.buffers:,} (buffers, not trained)",
                          f"2·{r.output_shape[0]}: running mean and variance per channel"))
         rows.append(("MACs", f"{r.macs:,}", "multiply–accumulates per image" if r.macs else ""))
-    rows.append(("Activations", kib(r.activation_bytes), "float32 output of this layer, per image"))
+    if r.subtotal is None:
+        rows.append(("Activations", kib(r.activation_bytes), "float32 output of this layer, per image"))
     if r.receptive_field:
         rh, rw = r.receptive_field
         jh, jw = r.jump or (1, 1)
@@ -214,6 +290,8 @@ def table_rows(analysis: Analysis) -> list[TableRow]:
 
 
 def table_html(analysis: Analysis) -> str:
+    if not analysis.network.is_flat:
+        return graphview.table_html(analysis)
     body = []
     for row in table_rows(analysis):
         body.append(

@@ -7,7 +7,6 @@ models work the same in the static export, the Panel server and the Pyodide page
 from __future__ import annotations
 
 import base64
-import math
 from ..text import html as escape  # the one escaping rule (explorer/text.py)
 from importlib import resources
 
@@ -20,6 +19,7 @@ from ..codegen import class_name, module_source
 from .insights import budget_html, conventions_html
 from .quiz import TOGGLE
 from .theme import CSS
+from .graphview import PX_PER_LANE, PX_PER_SLOT
 from .viewmodel import (EMPTY_CARD, DiagramModel, diagram_model, legend_html, nav_html, summary_line,
                         table_html)
 
@@ -56,6 +56,8 @@ def insights_html(analysis: Analysis) -> str:
 def diagram_svg(model: DiagramModel, px: int = 72) -> str:
     """The diagram as a standalone SVG (for lecture slides), drawn from the same view model."""
     cols = model.columns
+    if model.arcs is not None:
+        return _graph_svg(model)
     n = len(cols["x"])
     height, mid = 220, 110
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{n * px}" height="{height}" '
@@ -76,13 +78,50 @@ def diagram_svg(model: DiagramModel, px: int = 72) -> str:
     return "".join(parts)
 
 
+_NO_ARCS: dict[str, list[float]] = {k: [] for k in ("x0", "y0", "x1", "y1", "cx0", "cy0", "cx1", "cy1")}
+
+
+def _x_range(model: DiagramModel) -> tuple[float, float]:
+    if model.arcs is None:   # flat network: one block per slot, as always
+        return -0.6, len(model.columns["x"]) - 0.4
+    return -0.1, model.width / PX_PER_SLOT + 0.1
+
+
+def _y_range(model: DiagramModel) -> tuple[float, float]:
+    return model.yspan
+
+
+def _graph_svg(model: DiagramModel) -> str:
+    """A graph network's diagram as first shown (blocks closed), in SVG."""
+    cols, sx, sy = model.columns, PX_PER_SLOT, PX_PER_LANE
+    top = model.yspan[1]
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{model.width + 10}" height="{model.height}" '
+             f'font-family="sans-serif" font-size="11" text-anchor="middle">',
+             '<rect width="100%" height="100%" fill="white"/>']
+    a = model.arrows
+    for x0, y0, x1, y1 in zip(a["x0"], a["y0"], a["x1"], a["y1"]):
+        parts.append(f'<line x1="{x0 * sx:.1f}" y1="{(top - y0) * sy:.1f}" x2="{x1 * sx:.1f}" y2="{(top - y1) * sy:.1f}" '
+                     f'stroke="#666" stroke-width="1.5"/>')
+    for i, x in enumerate(cols["x"]):
+        if x != x:   # NaN: inside a closed block
+            continue
+        w, h, y = cols["w"][i] * sx, cols["h"][i] * sy, (top - cols["y"][i]) * sy
+        parts.append(f'<rect x="{x * sx - w / 2:.1f}" y="{y - h / 2:.1f}" width="{w:.1f}" height="{h:.1f}" rx="3" '
+                     f'fill="{cols["colour"][i]}" fill-opacity="{cols["alpha"][i]}"/>'
+                     f'<text x="{x * sx:.1f}" y="{y - h / 2 - 4:.1f}" font-weight="bold">{escape(cols["tname"][i])}</text>'
+                     f'<text x="{x * sx:.1f}" y="{y + h / 2 + 12:.1f}" fill="#444">{escape(cols["tshape"][i])}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 class Views:
     """The Bokeh models of one page and the callbacks that tie them to the selection."""
 
     def __init__(self, analysis: Analysis) -> None:
         model = diagram_model(analysis)
         self.source = ColumnDataSource(model.columns, name="cnnx-layers")
-        self.arrows = ColumnDataSource(model.arrows)
+        self.arrows = ColumnDataSource(model.arrows, name="cnnx-arrows")
+        self.arcs = ColumnDataSource(model.arcs or _NO_ARCS, name="cnnx-arcs")
         self.figure = self._figure(model)
         self.legend = _div("cnnx-part-legend", legend_html(model))
         self.nav = _div("cnnx-part-nav", nav_html(analysis))
@@ -103,25 +142,27 @@ class Views:
     def ready(self, tier: str | None = None) -> CustomJS:
         """The document_ready callback; `tier` ("live" on the Panel server) is written to
         <html data-tier> unless the page manages it itself (the Pyodide site's loader)."""
-        return CustomJS(args=dict(tier=tier or ""), code=_asset("on_ready.js"))
+        return CustomJS(args=dict(tier=tier or ""), code=_asset("graph.js") + "\n" + _asset("on_ready.js"))
 
     def _figure(self, model: DiagramModel) -> figure:
-        n = len(model.columns["x"])
-        fig = figure(name="cnnx-part-diagram", height=240, min_width=model.width, sizing_mode="stretch_width",
-                     x_range=Range1d(-0.6, n - 0.4), y_range=Range1d(-1.05, 1.05), toolbar_location="right",
-                     tools="", outline_line_color=None, min_border=4)
+        fig = figure(name="cnnx-part-diagram", height=model.height, min_width=model.width,
+                     sizing_mode="stretch_width", x_range=Range1d(*_x_range(model)), y_range=Range1d(*_y_range(model)),
+                     toolbar_location="right", tools="", outline_line_color=None, min_border=4)
         fig.axis.visible = False
         fig.grid.visible = False
-        fig.segment(x0="x0", y0="y", x1="x1", y1="y", source=self.arrows, line_color="#666", line_width=1.5)
-        fig.scatter(x="x1", y="y", source=self.arrows, marker="triangle", angle=-math.pi / 2, size=8,
+        fig.segment(x0="x0", y0="y0", x1="x1", y1="y1", source=self.arrows, line_color="#666", line_width=1.5)
+        fig.scatter(x="x1", y="y1", source=self.arrows, marker="triangle", angle="angle", size=8,
                     color="#666")
+        fig.bezier(x0="x0", y0="y0", x1="x1", y1="y1", cx0="cx0", cy0="cy0", cx1="cx1", cy1="cy1",
+                   source=self.arcs, line_color="#56b4e9", line_width=2)   # identity shortcuts
         blocks = fig.rect(x="x", y="y", width="w", height="h", source=self.source, fill_color="colour",
-                          line_color="colour", line_width=1, hover_line_color="#1f2328", hover_line_width=2,
-                          hover_fill_color="colour", selection_line_color="#1f2328", selection_line_width=3,
-                          selection_fill_color="colour", nonselection_fill_alpha=0.35,
+                          fill_alpha="alpha", line_color="colour", line_width=1, hover_line_color="#1f2328",
+                          hover_line_width=2, hover_fill_color="colour", hover_fill_alpha="alpha",
+                          selection_line_color="#1f2328", selection_line_width=3, selection_fill_color="colour",
+                          selection_fill_alpha="alpha", nonselection_fill_alpha="nalpha",
                           nonselection_line_alpha=0.35, nonselection_fill_color="colour",
                           nonselection_line_color="colour")
-        for column, y, style in (("name", "top", "bold"), ("shape", "bottom", "normal")):
+        for column, y, style in (("tname", "top", "bold"), ("tshape", "bottom", "normal")):
             fig.text(x="x", y=y, text=column, source=self.source, text_align="center",
                      text_baseline="bottom" if y == "top" else "top", text_font_size="11px",
                      text_font_style=style, text_color="#1f2328" if style == "bold" else "#57606a",
@@ -133,14 +174,9 @@ class Views:
             SaveTool(filename="cnn-diagram"))
         fig.toolbar.logo = None
         # Bokeh swallows a second tap within 300 ms as a double tap; treat it as a tap too.
-        fig.js_on_event("doubletap", CustomJS(args=dict(source=self.source), code="""
-            const d = source.data;
-            for (let i = 0; i < d.x.length; i++) {
-              if (Math.abs(cb_obj.x - d.x[i]) <= d.w[i] / 2 && Math.abs(cb_obj.y - d.y[i]) <= d.h[i] / 2) {
-                source.selected.indices = [i];
-                return;
-              }
-            }"""))
+        fig.js_on_event("doubletap", CustomJS(code="if (window.cnnxDiagramTap) cnnxDiagramTap(cb_obj.x, cb_obj.y, false);"))
+        # A tap on a block or a merge opens or closes it (graph networks; assets/graph.js).
+        fig.js_on_event("tap", CustomJS(code="if (window.cnnxDiagramTap) cnnxDiagramTap(cb_obj.x, cb_obj.y, true);"))
         return fig
 
     def update(self, analysis: Analysis, selected: int | None) -> None:
@@ -149,9 +185,12 @@ class Views:
         n = len(model.columns["x"])
         self.source.selected.indices = []
         self.arrows.data = model.arrows
+        self.arcs.data = model.arcs or _NO_ARCS
         self.source.data = model.columns
-        self.figure.x_range.update(start=-0.6, end=n - 0.4)
+        self.figure.x_range.update(**dict(zip(("start", "end"), _x_range(model))))
+        self.figure.y_range.update(**dict(zip(("start", "end"), _y_range(model))))
         self.figure.min_width = model.width
+        self.figure.height = model.height
         self.legend.text = legend_html(model)
         self.summary.text = f'<p class="cnnx-hint">{summary_line(analysis)}</p>'
         self.nav.text = nav_html(analysis, selected)

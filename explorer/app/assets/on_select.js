@@ -2,6 +2,14 @@
 // button, keyboard, table row, URL fragment, Python). The selection is the single source of
 // truth: card, buttons, table row, live region and URL fragment all follow it here.
 const sel = source.selected.indices;
+if (sel.length > 1) {
+  // A tap on a block drawn open hits the frame and the layer inside it: keep the innermost.
+  const d = source.data;
+  let best = sel[0];
+  for (const k of sel) if (d.w[k] * d.h[k] < d.w[best] * d.h[best]) best = k;
+  source.selected.indices = [best];
+  return;
+}
 // A selection made on the previous network can arrive after a new network's data (the browser
 // and Python each moved it): an index past the end means nothing is selected.
 const i = sel.length && sel[0] >= 0 && sel[0] < source.data.name.length ? sel[0] : null;
@@ -19,6 +27,7 @@ if (navEl != null) {
     if (on && window.cnnxFocusNav) b.focus();
   }
 }
+if (window.cnnxGraphSelect) window.cnnxGraphSelect(i);   // graph networks: open the way, mark the tree item
 window.cnnxFocusNav = false;
 const tableEl = host(table);
 if (tableEl != null) {
