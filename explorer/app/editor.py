@@ -132,6 +132,10 @@ class Editor:
         if not self._form_shows_selection():
             self._build_form()
 
+    def widget(self, field: str) -> Any:
+        """The form's widget for `field` of the selected node (KeyError when it has none)."""
+        return self._widgets[field]
+
     def show_error(self, message: str | None) -> None:
         self.error.object = ("" if not message else
                              f'<div role="alert" style="border:1px solid #cf222e;background:#ffebe9;'
