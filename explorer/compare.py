@@ -158,19 +158,25 @@ def existing_reducers(analysis: Analysis) -> Comparison | None:
     """Each 1×1 convolution directly followed (in the same branch) by a full k×k one: the
     pair (actual) vs one k×k convolution from the reducer's input (other)."""
     records = analysis.records
+    merges = {r.name for r in records if r.category == "merge"}
+
+    def branch_of(r: LayerRecord) -> tuple[tuple[str, ...], int | None]:
+        """The innermost parallel around `r` and which of its branches holds it."""
+        cut = max((i + 1 for i, name in enumerate(r.path) if name in merges), default=0)
+        return r.path[:cut], (r.branch if cut else None)
+
     pairs = []
     for i, r in enumerate(records[:-1]):
         if not (isinstance(r.layer, Conv2d) and r.layer.kernel_size == (1, 1) and r.layer.groups == 1):
             continue
-        nxt = next((s for s in records[i + 1:] if isinstance(s.layer, Conv2d)), None)
-        if nxt is None or not _is_full_conv(nxt) or nxt.path != r.path[:len(nxt.path)]:
+        j = next((j for j in range(i + 1, len(records)) if isinstance(records[j].layer, Conv2d)), None)
+        if j is None or not _is_full_conv(records[j]) or branch_of(records[j]) != branch_of(r):
             continue
-        if nxt.input_shape[0] != r.output_shape[0]:   # type: ignore[index]
+        if any(s.category == "merge" for s in records[i + 1:j]):
             continue
-        between = records[i + 1:records.index(nxt)]
-        if any(s.layer is not None and not s.is_leaf for s in between):
+        if records[j].input_shape[0] != r.output_shape[0]:   # type: ignore[index]
             continue
-        pairs.append((r, nxt))
+        pairs.append((r, records[j]))
     if not pairs:
         return None
     actual, other = Cost(0, 0), Cost(0, 0)

@@ -1,7 +1,9 @@
 """Ready-made graph pieces the editor inserts, sized to the shape that arrives (docs/design.md §7).
 
 Each template keeps the arriving C×H×W shape (stride 1, "same" padding), so inserting one
-after any feature map gives a valid network; the student then edits its layers.
+after any feature map gives a valid network; the student then edits its layers. (The
+Inception-style module needs one channel per branch: with fewer than 4 channels arriving it
+gives 4; the next layers infer their input sizes, so the network stays valid.)
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ def residual_bottleneck(c: int) -> Json:
 
 
 def inception(c: int) -> Json:
-    """Four branches (1×1; 1×1→3×3; 1×1→5×5; 3×3 max-pool→1×1) concatenated: c channels out."""
+    """Four branches (1×1; 1×1→3×3; 1×1→5×5; 3×3 max-pool→1×1) concatenated: max(c, 4) channels out."""
     q = max(1, c // 4)
     last = max(1, c - 3 * q)
     branches = [[_conv(q, 1, bias=True), dict(_RELU)],
