@@ -181,7 +181,7 @@ def start_server(argv: list[str], url: str, log: Path, timeout: float = 60.0) ->
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
+            with urllib.request.urlopen(url, timeout=20) as resp:  # a session takes seconds on a loaded machine; shorter timeouts pile up requests
                 if resp.status == 200:
                     return proc
         except OSError:
