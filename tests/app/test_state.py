@@ -181,3 +181,20 @@ def test_comparison_section_follows_the_network() -> None:
     assert "8 shortcuts" in body and "173,824" in body     # the three projections' conv + BN weights
     app.teaching.reduction.value = "÷2"
     assert "÷2" in text(app.teaching.body.object)
+
+
+def test_a_selected_merge_shows_its_output_and_its_receptive_field() -> None:
+    from explorer.analysis import rf_box
+    from explorer.features import compute
+    app = Explorer(live=True)
+    app.state.load_preset("Small Inception-style net (3×32×32)")
+    app.select("inception3a.cat")
+    record = app.analysis.record("inception3a.cat")
+    assert record.output_shape == (256, 32, 32)
+    assert "inception3a.cat" in app.features.caption.object and "256 channels" in app.features.caption.object
+    expected = compute(app.analysis, app.features.sample.value).outputs[record.index]
+    assert (app.features.grid_src.data["image"][0] == expected[0][::-1]).all()
+    box = app.features.tap(0.5, 0.5)                       # the centre of channel 0's tile
+    assert box == rf_box(record, 16, 16)
+    # the largest branch (3×3 convs after the 3×3 stem) sees 5×5 input pixels; the 1×1 branch only 3×3
+    assert record.receptive_field == (5, 5) and box[3] - box[1] + 1 == 5
