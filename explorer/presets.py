@@ -130,10 +130,11 @@ def _inception(path: str, c1: int, c3r: int, c3: int, c5r: int, c5: int, pool: i
 
 
 def small_inception() -> dict[str, Any]:
-    """A small GoogLeNet for 32×32: a 3×3 stem, two Inception modules (GoogLeNet's 3a/3b
-    sizes), a max-pool, a third module, global pooling and a linear classifier."""
+    """A small GoogLeNet for 32×32: a 3×3 stem and a max-pool, two Inception modules
+    (GoogLeNet's 3a/3b sizes), a max-pool, a third module, global pooling and a linear classifier."""
     return {"name": "Small Inception-style net", "input": {"channels": 3, "height": 32, "width": 32},
             "layers": [_basic_conv("conv1", 64, 3, 1),
+                       _named({"type": "maxpool2d", "kernel_size": 3, "stride": 2, "padding": 1}, "maxpool1"),
                        _inception("inception3a", 64, 96, 128, 16, 32, 32),
                        _inception("inception3b", 128, 128, 192, 32, 96, 64),
                        _named({"type": "maxpool2d", "kernel_size": 3, "stride": 2, "padding": 1}, "maxpool3"),

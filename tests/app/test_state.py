@@ -190,11 +190,11 @@ def test_a_selected_merge_shows_its_output_and_its_receptive_field() -> None:
     app.state.load_preset("Small Inception-style net (3×32×32)")
     app.select("inception3a.cat")
     record = app.analysis.record("inception3a.cat")
-    assert record.output_shape == (256, 32, 32)
+    assert record.output_shape == (256, 16, 16)
     assert "inception3a.cat" in app.features.caption.object and "256 channels" in app.features.caption.object
     expected = compute(app.analysis, app.features.sample.value).outputs[record.index]
     assert (app.features.grid_src.data["image"][0] == expected[0][::-1]).all()
     box = app.features.tap(0.5, 0.5)                       # the centre of channel 0's tile
-    assert box == rf_box(record, 16, 16)
-    # the largest branch (3×3 convs after the 3×3 stem) sees 5×5 input pixels; the 1×1 branch only 3×3
-    assert record.receptive_field == (5, 5) and box[3] - box[1] + 1 == 5
+    assert box == rf_box(record, 8, 8)
+    # stem 3×3 (3), max-pool 3/2 (5, jump 2), then a 3×3 branch: 9×9; the 1×1 branch alone sees 5×5
+    assert record.receptive_field == (9, 9) and box[3] - box[1] + 1 == 9

@@ -67,4 +67,4 @@ def test_small_inception_matches_an_independent_torch_build() -> None:
     assert tuple(out.shape[1:]) == analysis.output_shape == (10,)
     assert sum(p.numel() for p in model.parameters()) == analysis.total_params
     concat = analysis.record("inception3a.cat")
-    assert concat.output_shape == (64 + 128 + 32 + 32, 32, 32)
+    assert concat.output_shape == (64 + 128 + 32 + 32, 16, 16)
