@@ -147,7 +147,14 @@ class ExplorerState(param.Parameterized):
         return self.apply_json(default_network().to_json(), select=None)
 
     def new_exercise(self) -> str | None:
-        return self.apply_json(new_exercise(self.network.network).to_json())
+        """The same structure with fresh random sizes (explorer/exercise.py)."""
+        try:
+            variant = new_exercise(self.network.network)
+        except Exception as exc:   # noqa: BLE001 - a bug there must not stop the page
+            log.exception("making an exercise failed")
+            return self._refuse(f"No exercise could be made from this network ({exc.__class__.__name__}: {exc}). "
+                                f"{UNCHANGED}")
+        return self.apply_json(variant.to_json())
 
     def set_input(self, shape: tuple[Any, ...]) -> str | None:
         data = self.network.network.to_json()
