@@ -17,7 +17,7 @@ import param
 from ..importer import MAX_TEXT
 from ..palette import PIECES
 from ..presets import PRESETS as PRESET_NETWORKS
-from ..spec import LAYER_TYPES, Block, LayerSpec, Network, Parallel
+from ..spec import LAYER_TYPES, MERGES, Block, LayerSpec, Network, Parallel
 from ..text import MAX_JSON_CHARS, MAX_LAYER_NAME, html
 from .rows import wrap_row
 from .state import ExplorerState
@@ -159,6 +159,8 @@ class Editor:
             return False
         if i == 0:
             return tuple(w.value for w in self._widgets.values()) == self.network.input.shape
+        if isinstance(record.layer, Parallel):
+            return self._widgets.get("merge") is not None and self._widgets["merge"].value == record.layer.merge
         if not isinstance(record.layer, LayerSpec) or self._widgets["name"].value != record.name:
             return False
         return all(self._widgets[k].value == v for k, v in _form_values(record.layer).items())
@@ -180,7 +182,14 @@ class Editor:
             self.form.objects = [pn.pane.HTML("<h3>Input</h3>"), wrap_row(*self._widgets.values())]
             return
         layer = record.layer
-        if isinstance(layer, (Block, Parallel)):
+        if isinstance(layer, Parallel):
+            merge = pn.widgets.Select(label="merge", options=list(MERGES), value=layer.merge, width=140)
+            self._widgets, self._form_for = {"merge": merge}, record.name
+            name = record.name
+            merge.param.watch(lambda e: self._submit_merge(name, e.new), "value")
+            self.form.objects = [pn.pane.HTML(_container_help(record.name, layer)), wrap_row(merge)]
+            return
+        if isinstance(layer, Block):
             self.form.objects = [pn.pane.HTML(_container_help(record.name, layer))]
             return
         assert layer is not None
@@ -236,6 +245,12 @@ class Editor:
             return
         self.state.replace(name, self._raw(kind, name, record.layer))
 
+    def _submit_merge(self, name: str, merge: str) -> None:
+        """Change how a parallel joins its branches (add, concat, multiply)."""
+        record = self.state.network.records[self.state.index_of(name) or 0]
+        if isinstance(record.layer, Parallel) and record.layer.merge != merge:
+            self.state.replace(name, {**record.layer.to_json(), "merge": merge})
+
     def _submit_input(self) -> None:
         self.state.set_input(tuple(w.value for w in self._widgets.values()))
 
@@ -280,8 +295,8 @@ def _container_help(name: str, node: Block | Parallel) -> str:
                 f"{len(node.layers)} node{'s' if len(node.layers) != 1 else ''}. Select a layer inside it to edit "
                 "its settings; Remove and Move act on the whole block.</p>")
     return (f"<h3>{_escape(name)} <small>({node.merge} merge)</small></h3><p>Merges {len(node.branches)} branches "
-            f"by {node.merge}. Select a layer in a branch to edit it; if the branch outputs stop fitting "
-            "together, the merge's message says how to fix them.</p>")
+            f"by {node.merge}. Change the merge below, or select a layer in a branch to edit it; if the branch "
+            "outputs stop fitting together, the merge's message says how to fix them.</p>")
 
 
 def _escape(text: str) -> str:

@@ -198,3 +198,28 @@ def test_a_selected_merge_shows_its_output_and_its_receptive_field() -> None:
     assert box == rf_box(record, 8, 8)
     # stem 3×3 (3), max-pool 3/2 (5, jump 2), then a 3×3 branch: 9×9; the 1×1 branch alone sees 5×5
     assert record.receptive_field == (9, 9) and box[3] - box[1] + 1 == 9
+
+
+def test_changing_a_merge_kind_recomputes_or_explains() -> None:
+    app = Explorer(live=True)
+    app.state.load_preset(RESNET)
+    before = app.network
+    app.select("layer1.0.add")
+    app.editor.widget("merge").value = "concat"            # 128 channels reach layer1.1's 64-wide add
+    assert "layer1.1.add: shapes 128×32×32 and 64×32×32 differ" in app.state.error
+    assert app.network == before and app.state.selected_name == "layer1.0.add"
+    assert "layer1.1.add" in unescape(app.editor.error.object)
+    app.select("layer4.1.add")
+    app.editor.widget("merge").value = "concat"            # the last block: the classifier infers 1024 inputs
+    assert app.state.error == ""
+    assert app.analysis.record("layer4.1.add").output_shape == (1024, 4, 4)
+    assert app.analysis.record("fc").params == 1024 * 10 + 10
+    assert app.state.selected_name == "layer4.1.add"
+    agree(app)
+    app.select("layer2.0.add")
+    app.editor.widget("merge").value = "multiply"          # 128×16×16 × 128×16×16: fits
+    assert app.state.error == "" and app.analysis.record("layer2.0.add").output_shape == (128, 16, 16)
+    before = app.network
+    app.select("layer1.1.add")
+    app.editor.widget("merge").value = "add"               # unchanged: no edit
+    assert app.network == before
