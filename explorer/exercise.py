@@ -5,7 +5,7 @@ import random
 from dataclasses import replace
 
 from .analysis import analyse
-from .spec import ArchitectureError, AvgPool2d, Conv2d, Layer, Linear, MaxPool2d, Network
+from .spec import ArchitectureError, AvgPool2d, Block, Conv2d, Layer, Linear, MaxPool2d, Network, Node, Parallel
 
 CHANNELS = (4, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 FEATURES = (16, 32, 64, 100, 128, 256, 512)
@@ -29,10 +29,40 @@ def _vary(layer: Layer, rng: random.Random, keep_size: bool) -> Layer:
     return layer
 
 
+def _keep_shape(layer: Layer, rng: random.Random) -> Layer:
+    """A convolution with a fresh odd kernel and "same" padding: every output shape is kept."""
+    if isinstance(layer, Conv2d) and layer.dilation == (1, 1) and layer.kernel_size[0] == layer.kernel_size[1]:
+        k = 1 if layer.kernel_size == (1, 1) else rng.choice((3, 5, 7))
+        if layer.padding == (layer.kernel_size[0] // 2,) * 2:
+            return replace(layer, kernel_size=(k, k), padding=(k // 2, k // 2))
+    return layer
+
+
+def _graph_variant(nodes: tuple[Node, ...], rng: random.Random) -> tuple[Node, ...]:
+    out: list[Node] = []
+    for node in nodes:
+        if isinstance(node, Block):
+            out.append(replace(node, layers=_graph_variant(node.layers, rng)))
+        elif isinstance(node, Parallel):
+            out.append(replace(node, branches=tuple(_graph_variant(b, rng) for b in node.branches)))
+        else:
+            out.append(_keep_shape(node, rng))
+    return tuple(out)
+
+
 def new_exercise(network: Network, seed: int | None = None, tries: int = 200) -> Network:
     """A valid variant of `network`. The layer that produces the class scores (the last
-    Linear, or the last Conv in an all-convolutional net) keeps its size."""
+    Linear, or the last Conv in an all-convolutional net) keeps its size. In a graph network
+    (blocks, branches) every shape is kept so merges still fit: kernels change, with "same"
+    padding, at any depth (docs/design.md §7)."""
     rng = random.Random(seed)
+    if not network.is_flat:
+        for _ in range(tries):
+            candidate = replace(network, layers=_graph_variant(network.layers, rng))
+            if candidate != network:
+                analyse(candidate)   # shapes are kept by construction; a failure here is a bug
+                return candidate
+        return network
     kinds = (Linear,) if any(isinstance(layer, Linear) for layer in network.layers) else (Conv2d,)
     last = max((i for i, layer in enumerate(network.layers) if isinstance(layer, kinds)), default=None)
     for _ in range(tries):

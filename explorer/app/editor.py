@@ -1,47 +1,32 @@
 """The architecture editor (needs Python: desktop server and the live Pyodide page).
 
-Widgets produce candidate JSON; `on_apply(json) -> error | None` (the page) validates it
-with the core and either shows the new network or keeps the last valid one.
+It WATCHES the page's `ExplorerState` (network, selection, error, notes) and changes it only
+through the state's public actions; it keeps no selection or network of its own. The form
+edits any leaf at any depth; the palette inserts graph pieces (explorer/palette.py) after the
+selected node; remove and move work on layers and whole blocks (docs/design.md §7).
 """
 from __future__ import annotations
 
-import copy
-import json
 import re
 from dataclasses import MISSING, fields
-from typing import Any, Callable
+from typing import Any
 
 import panel as pn
+import param
 
-from ..exercise import new_exercise
-from ..importer import import_text, parse_input_size
-from ..presets import PRESETS as PRESET_NETWORKS
 from ..importer import MAX_TEXT
-from ..spec import LAYER_TYPES, ArchitectureError, Network, default_network, resolve_names
-from ..text import MAX_JSON_CHARS, MAX_LAYER_NAME, html, json_problem, strip_bom
+from ..palette import PIECES
+from ..presets import PRESETS as PRESET_NETWORKS
+from ..spec import LAYER_TYPES, MERGES, Block, LayerSpec, Network, Parallel
+from ..text import MAX_JSON_CHARS, MAX_LAYER_NAME, html
 from .rows import wrap_row
 from .theme import NUMBER_INPUT_CSS, WARNING_BUTTON_CSS
+from .state import ExplorerState
 
 PRESETS = {"CIFAR-10 (3×32×32)": (3, 32, 32), "MNIST (1×28×28)": (1, 28, 28),
            "ImageNet (3×224×224)": (3, 224, 224)}
 
 NEW_LAYER = {kind: dict(cls.editor_defaults) for kind, cls in LAYER_TYPES.items()}
-
-_DEFAULT_NAME = re.compile(
-    rf"^({'|'.join(sorted({re.escape(cls.prefix) for cls in LAYER_TYPES.values()}, key=len, reverse=True))})\d*$"
-    r"|^Logits$")
-
-# Graph networks (docs/design.md) are edited as JSON until the page's graph views exist.
-GRAPH_NOTE = ("This network has blocks or branches; edit it in the JSON box (the form and the buttons edit "
-              "networks that are a plain chain of layers).")
-
-Apply = Callable[[dict[str, Any]], "str | None"]
-
-
-def renumbered(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Drop names that look like defaults so inserting/moving layers renumbers them."""
-    return [{k: v for k, v in layer.items() if not (k == "name" and _DEFAULT_NAME.match(str(v)))}
-            for layer in layers]
 
 
 def size_text(value: Any) -> str:
@@ -63,19 +48,22 @@ def parse_size(text: str) -> Any:
 
 
 class Editor:
-    """Form for the selected layer, structure buttons, input presets and JSON import/export."""
+    """Form for the selected node, structure buttons, palette, presets, import and JSON."""
 
-    def __init__(self, on_apply: Apply) -> None:
-        self.on_apply = on_apply
-        self.network: Network = default_network()
-        self.index: int | None = None          # selected layer (0 = Input)
-        self._form_edit = False                # the change being applied came from the form
+    def __init__(self, state: ExplorerState) -> None:
+        self.state = state
+        self._shown: Network | None = None       # the network the JSON box and form were built for
+        self._widgets: dict[str, Any] = {}       # the form's widgets, by field
+        self._form_for: str | None = None        # name of the node the form edits
         self.error = pn.pane.HTML("", sizing_mode="stretch_width", name="cnnx-editor-error")
+        self.notes = pn.pane.HTML("", sizing_mode="stretch_width", name="cnnx-import-notes")
         self.form = pn.Column(sizing_mode="stretch_width")
         self.preset = pn.widgets.Select(label="Input preset", options=["Custom", *PRESETS], value="CIFAR-10 (3×32×32)")
         self.preset.param.watch(self._on_preset, "value")
         self.new_type = pn.widgets.Select(label="New layer type", options=list(LAYER_TYPES), value="conv2d")
         self.insert = pn.widgets.Button(label="Insert after selected", color="primary")
+        self.piece = pn.widgets.Select(label="Graph piece", options=list(PIECES), value=next(iter(PIECES)))
+        self.insert_piece = pn.widgets.Button(label="Insert piece after selected", color="primary")
         self.remove = pn.widgets.Button(label="Remove selected")
         self.up = pn.widgets.Button(label="Move up")
         self.down = pn.widgets.Button(label="Move down")
@@ -83,106 +71,151 @@ class Editor:
         self.network_preset = pn.widgets.Select(label="Preset network", options=["—", *PRESET_NETWORKS], value="—")
         self.network_preset.param.watch(self._on_network_preset, "value")
         self.exercise = pn.widgets.Button(label="New exercise (random sizes)")
-        self.exercise.on_click(lambda _e: self._new_exercise())
-        for button, action in ((self.insert, self._insert), (self.remove, self._remove), (self.up, self._up),
-                               (self.down, self._down), (self.reset, self._reset)):
-            button.on_click(lambda _e, act=action: act())
+        self.exercise.on_click(lambda _e: state.new_exercise())
+        self.insert.on_click(lambda _e: state.insert(self.new_type.value))
+        self.insert_piece.on_click(lambda _e: state.insert(self.piece.value))
+        self.remove.on_click(lambda _e: state.remove())
+        self.up.on_click(lambda _e: state.move(offset=-1))
+        self.down.on_click(lambda _e: state.move(offset=+1))
+        self.reset.on_click(lambda _e: state.reset())
         # Panel's default max_length (5,000) would cut an 80-layer JSON: accept what the parser accepts.
         self.json = pn.widgets.TextAreaInput(label="Architecture JSON", height=220, sizing_mode="stretch_width",
                                              max_length=MAX_JSON_CHARS)
         self.model_text = pn.widgets.TextAreaInput(
             label="What print(model) shows, or an nn.Sequential(...) expression", height=200,
             sizing_mode="stretch_width", max_length=MAX_TEXT,
-            placeholder="Sequential(\n  (0): Conv2d(3, 16, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))\n  ...")
+            placeholder="ResNet(\n  (conv1): Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), ...)\n  ...")
         self.model_input = pn.widgets.TextInput(label="Input size (C×H×W)", value="3x32x32", width=160)
         self.load_model = pn.widgets.Button(label="Load this model")
-        self.load_model.on_click(lambda _e: self._import_model())
+        self.load_model.on_click(lambda _e: state.import_text(self.model_text.value or "",
+                                                              self.model_input.value or ""))
         self.apply_json = pn.widgets.Button(label="Apply JSON")
-        self.apply_json.on_click(lambda _e: self._submit_text(self.json.value))
+        self.apply_json.on_click(lambda _e: state.load_json(self.json.value))
         self.upload = pn.widgets.FileInput(accept=".json,application/json", label="Upload JSON")
         self.upload.param.watch(self._on_upload, "value")
         structure = wrap_row(self.new_type, self.insert, self.remove, self.up, self.down, self.reset)
+        palette = wrap_row(self.piece, self.insert_piece)
         networks = wrap_row(self.network_preset, self.preset, self.exercise)
         self.layout = pn.Column(
             pn.pane.HTML("<h2>Edit the network</h2><p>Select a layer (diagram or buttons), change its settings "
-                         "and everything recomputes. Invalid settings are explained here and the last valid "
-                         "network stays on screen. In a number field, the arrow keys step the value (Page Up/Down: "
-                         "ten steps).</p>", sizing_mode="stretch_width"),
-            self.error, self.form, structure, networks,
-            pn.Card(self.model_text, wrap_row(self.model_input, self.load_model),
+                         "and everything recomputes. Layers inside blocks are edited the same way; the buttons "
+                         "insert, remove and move layers and whole blocks. Invalid settings are explained here "
+                         "and the last valid network stays on screen. In a number field, the arrow keys step the value "
+                         "(Page Up/Down: ten steps).</p>", sizing_mode="stretch_width"),
+            self.error, self.form, structure, palette, networks,
+            pn.Card(self.model_text, wrap_row(self.model_input, self.load_model), self.notes,
                     title="Bring your own PyTorch model", collapsed=True, sizing_mode="stretch_width"),
             pn.Card(self.json, wrap_row(self.apply_json, self.upload), title="Architecture as JSON",
                     collapsed=True, sizing_mode="stretch_width"),
             sizing_mode="stretch_width", name="cnnx-part-editor", css_classes=["cnnx-part-editor"])
+        state.param.watch(self._on_state, ["network", "selection"])
+        state.param.watch(lambda _e: self.show_error(state.error), "error")
+        state.param.watch(lambda _e: self._show_notes(), "notes")
+        self._on_state()
 
-    # -- state from the page ----------------------------------------------------------------
-    def show(self, network: Network, index: int | None) -> None:
-        """Called by the page after a valid network was applied or the selection moved."""
-        changed = network != self.network or not self.json.value
-        if not changed and index == self.index and self.form.objects:
-            return
-        # An edit made in this form already shows its values: keep the widgets (rebuilding
-        # them costs a full re-layout in the browser) unless the layer names moved.
-        keep_form = (self._form_edit and index == self.index
-                     and resolve_names(network.layers) == resolve_names(self.network.layers))
-        self.network, self.index = network, index
-        if changed:
+    # -- following the state --------------------------------------------------------------------
+    @property
+    def index(self) -> int | None:
+        """The selected record (the state's; the editor keeps none of its own)."""
+        return self.state.selection
+
+    @property
+    def network(self) -> Network:
+        return self.state.network.network
+
+    def _on_state(self, *_events: param.parameterized.Event) -> None:
+        network = self.network
+        if network != self._shown:
+            self._shown = network
             self.json.value = network.dumps()
-        shape = network.input.shape
-        preset = next((k for k, v in PRESETS.items() if v == shape), "Custom")
-        if self.preset.value != preset:
-            self.preset.param.update(value=preset)
-        if not keep_form:
+            preset = next((k for k, v in PRESETS.items() if v == network.input.shape), "Custom")
+            if self.preset.value != preset:
+                self.preset.param.update(value=preset)
+        if not self._form_shows_selection():
             self._build_form()
+
+    def widget(self, field: str) -> Any:
+        """The form's widget for `field` of the selected node (KeyError when it has none)."""
+        return self._widgets[field]
 
     def show_error(self, message: str | None) -> None:
         self.error.object = ("" if not message else
                              f'<div role="alert" style="border:1px solid #cf222e;background:#ffebe9;'
                              f'padding:8px 12px;border-radius:6px">⚠ {_escape(message)}</div>')
 
+    def _show_notes(self) -> None:
+        notes = self.state.notes
+        self.notes.object = ("" if not notes else
+                             '<div role="status"><p><strong>What the import assumed:</strong></p><ul>'
+                             + "".join(f"<li>{_escape(n)}</li>" for n in notes) + "</ul></div>")
+
     # -- form -------------------------------------------------------------------------------
+    def _form_shows_selection(self) -> bool:
+        """True when the form's widgets already hold the selected node's current values (an
+        edit made in the form): rebuilding would cost a full re-layout in the browser."""
+        i = self.index
+        if i is None or not self._widgets or not self.form.objects:
+            return False
+        record = self.state.network.records[i]
+        if record.name != self._form_for and not (i == 0 and self._form_for == "Input"):
+            return False
+        if i == 0:
+            return tuple(w.value for w in self._widgets.values()) == self.network.input.shape
+        if isinstance(record.layer, Parallel):
+            return self._widgets.get("merge") is not None and self._widgets["merge"].value == record.layer.merge
+        if not isinstance(record.layer, LayerSpec) or self._widgets["name"].value != record.name:
+            return False
+        return all(_shown(self._widgets[k]) == v for k, v in _form_values(record.layer).items())
+
     def _build_form(self) -> None:
         i = self.index
-        names = resolve_names(self.network.layers)
+        self._widgets, self._form_for = {}, None
         if i is None:
             self.form.objects = [pn.pane.HTML("<p>Select a layer to edit its settings.</p>")]
             return
+        record = self.state.network.records[i]
         if i == 0:
             inp = self.network.input
-            widgets = [self._int_widget("channels", inp.channels), self._int_widget("height", inp.height),
-                       self._int_widget("width", inp.width)]
-            for w in widgets:
-                w.param.watch(lambda _e: self._submit_input(widgets), "value")
-            self.form.objects = [pn.pane.HTML("<h3>Input</h3>"), wrap_row(*widgets)]
+            self._widgets = {k: self._int_widget(k, v) for k, v in
+                             (("channels", inp.channels), ("height", inp.height), ("width", inp.width))}
+            for w in self._widgets.values():
+                w.param.watch(lambda _e: self._submit_input(), "value")
+            self._form_for = "Input"
+            self.form.objects = [pn.pane.HTML("<h3>Input</h3>"), wrap_row(*self._widgets.values())]
             return
-        if not self.network.is_flat:
-            self.form.objects = [pn.pane.HTML(f"<p>{GRAPH_NOTE}</p>")]
+        layer = record.layer
+        if isinstance(layer, Parallel):
+            merge = pn.widgets.Select(label="merge", options=list(MERGES), value=layer.merge, width=140)
+            self._widgets, self._form_for = {"merge": merge}, record.name
+            name = record.name
+            merge.param.watch(lambda e: self._submit_merge(name, e.new), "value")
+            self.form.objects = [pn.pane.HTML(_container_help(record.name, layer)), wrap_row(merge)]
             return
-        layer = self.network.layers[i - 1]
-        raw = layer.to_json()
-        widgets: dict[str, Any] = {"name": pn.widgets.TextInput(label="name", value=names[i - 1], width=140,
+        if isinstance(layer, Block):
+            self.form.objects = [pn.pane.HTML(_container_help(record.name, layer))]
+            return
+        assert layer is not None
+        widgets: dict[str, Any] = {"name": pn.widgets.TextInput(label="name", value=record.name, width=160,
                                                                 max_length=MAX_LAYER_NAME)}
-        for f in fields(layer):
-            if f.name == "name":
-                continue
-            kind = f.metadata.get("kind")
-            value = raw.get(f.name, None if f.default is MISSING else f.default)
-            if kind == "bool":
+        kinds = {f.name: f.metadata.get("kind") for f in fields(layer)}
+        for key, value in _form_values(layer).items():
+            if kinds[key] == "bool":
                 # a one-option group: Bokeh's lone Checkbox has no <label>, so no accessible name
-                widgets[f.name] = pn.widgets.CheckBoxGroup(label=f.name, options=[f.name],
-                                                           value=[f.name] if value else [])
-            elif kind == "number":
-                widgets[f.name] = pn.widgets.FloatInput(label=f.name, value=float(value), width=120,
-                                                        stylesheets=[NUMBER_INPUT_CSS])
-            elif kind == "count":
-                widgets[f.name] = self._int_widget(f.name, value)
+                widgets[key] = pn.widgets.CheckBoxGroup(label=key, options=[key], value=[key] if value else [])
+            elif kinds[key] == "number":
+                widgets[key] = pn.widgets.FloatInput(label=key, value=value, width=120, stylesheets=[NUMBER_INPUT_CSS])
+            elif kinds[key] == "count":
+                widgets[key] = self._int_widget(key, value)
             else:
-                placeholder = "same as kernel" if f.name == "stride" else ("inferred" if value is None else "")
-                widgets[f.name] = pn.widgets.TextInput(label=f.name, value=size_text(value), width=120,
-                                                       placeholder=placeholder)
+                placeholder = "same as kernel" if key == "stride" else ("inferred" if not value else "")
+                widgets[key] = pn.widgets.TextInput(label=key, value=value, width=120, placeholder=placeholder)
+        self._widgets, self._form_for = widgets, record.name
+        name, kind_ = record.name, layer.type
         for w in widgets.values():
-            w.param.watch(lambda _e: self._submit_layer(layer.type, widgets), "value")
-        self.form.objects = [pn.pane.HTML(f"<h3>{_escape(names[i - 1])} <small>({layer.type})</small></h3>"),
+            w.param.watch(lambda _e: self._submit_layer(name, kind_), "value")
+        where = " › ".join(record.path)
+        self.form.objects = [pn.pane.HTML(f"<h3>{_escape(record.name)} <small>({layer.type})</small></h3>"
+                                          + (f"<p class='cnnx-hint'>inside {_escape(where)}</p>" if where else "")),
                              wrap_row(*widgets.values())]
 
     @staticmethod
@@ -191,28 +224,16 @@ class Editor:
         return pn.widgets.IntInput(label=name, value=value, width=120, placeholder=placeholder,
                                    stylesheets=[NUMBER_INPUT_CSS])
 
-    # -- edits --------------------------------------------------------------------------------
-    def _layers(self) -> list[dict[str, Any]]:
-        return [layer.to_json() for layer in self.network.layers]
-
-    def _submit(self, layers: list[dict[str, Any]], input_shape: tuple[Any, ...] | None = None) -> str | None:
-        data = self.network.to_json()
-        data["layers"] = layers
-        if input_shape is not None:
-            data["input"] = dict(zip(("channels", "height", "width"), input_shape))
-        return self.on_apply(data)
-
-    def _submit_layer(self, kind: str, widgets: dict[str, Any]) -> None:
-        assert self.index is not None
+    def _raw(self, kind: str, resolved: str, layer: Any) -> dict[str, Any]:
+        """The node JSON the form's widgets describe (the name kept when it was given or changed)."""
         raw: dict[str, Any] = {"type": kind}
-        names = resolve_names(self.network.layers)
-        for key, w in widgets.items():
+        for key, w in self._widgets.items():
             value = w.value
             if key == "name":
-                if value.strip() and value.strip() != names[self.index - 1]:
+                if value.strip() and value.strip() != resolved:
                     raw["name"] = value.strip()
-                elif self.network.layers[self.index - 1].name:
-                    raw["name"] = self.network.layers[self.index - 1].name
+                elif getattr(layer, "name", None):
+                    raw["name"] = layer.name
                 continue
             if isinstance(w, pn.widgets.TextInput):
                 value = parse_size(value)
@@ -221,123 +242,31 @@ class Editor:
             if value is None:
                 continue
             raw[key] = value
-        layers = self._layers()
-        layers[self.index - 1] = raw
-        self._submit_from_form(layers)
+        return raw
 
-    def _submit_input(self, widgets: list[Any]) -> None:
-        self._submit_from_form(self._layers(), tuple(w.value for w in widgets))
+    # -- edits (all through the state's actions) ------------------------------------------------
+    def _submit_layer(self, name: str, kind: str) -> None:
+        record = self.state.network.records[self.state.index_of(name) or 0]
+        if record.name != name:
+            return
+        self.state.replace(name, self._raw(kind, name, record.layer))
 
-    def _submit_from_form(self, layers: list[dict[str, Any]], input_shape: tuple[Any, ...] | None = None) -> None:
-        self._form_edit = True
-        try:
-            self._submit(layers, input_shape)
-        finally:
-            self._form_edit = False
+    def _submit_merge(self, name: str, merge: str) -> None:
+        """Change how a parallel joins its branches (add, concat, multiply)."""
+        record = self.state.network.records[self.state.index_of(name) or 0]
+        if isinstance(record.layer, Parallel) and record.layer.merge != merge:
+            self.state.replace(name, {**record.layer.to_json(), "merge": merge})
+
+    def _submit_input(self) -> None:
+        self.state.set_input(tuple(w.value for w in self._widgets.values()))
 
     def _on_preset(self, event: Any) -> None:
         if event.new in PRESETS and PRESETS[event.new] != self.network.input.shape:
-            self._submit(self._layers(), PRESETS[event.new])
-
-    def _graph_guard(self) -> bool:
-        """True (and says why) when the network has blocks or branches: the buttons edit flat ones."""
-        if self.network.is_flat:
-            return False
-        self.show_error(GRAPH_NOTE)
-        return True
-
-    def _insert(self) -> None:
-        if self._graph_guard():
-            return
-        at = self.index or 0
-        layers = self._layers()
-        layers.insert(at, {"type": self.new_type.value, **NEW_LAYER[self.new_type.value]})
-        self._move_selection(at + 1, renumbered(layers))
-
-    def _remove(self) -> None:
-        if self._graph_guard():
-            return
-        if not self.index:
-            self.show_error("Select a layer to remove (the input cannot be removed).")
-            return
-        layers = self._layers()
-        if len(layers) == 1:
-            self.show_error("A network needs at least one layer.")
-            return
-        del layers[self.index - 1]
-        self._move_selection(min(self.index, len(layers)), renumbered(layers))
-
-    def _up(self) -> None:
-        self._swap(-1)
-
-    def _down(self) -> None:
-        self._swap(+1)
-
-    def _swap(self, step: int) -> None:
-        if self._graph_guard():
-            return
-        if not self.index:
-            return
-        a, b = self.index - 1, self.index - 1 + step
-        layers = self._layers()
-        if not 0 <= b < len(layers):
-            return
-        layers[a], layers[b] = layers[b], layers[a]
-        self._move_selection(b + 1, renumbered(layers))
-
-    def _move_selection(self, index: int, layers: list[dict[str, Any]]) -> None:
-        previous = self.index
-        self.index = index
-        if self._submit(layers) is not None:
-            self.index = previous
+            self.state.set_input(PRESETS[event.new])
 
     def _on_network_preset(self, event: Any) -> None:
         if event.new in PRESET_NETWORKS:
-            self._apply_new_network(copy.deepcopy(PRESET_NETWORKS[event.new]))
-
-    def _apply_new_network(self, data: dict[str, Any]) -> None:
-        """Show a whole new network with nothing selected; on error keep the selection too."""
-        previous, self.index = self.index, None
-        if self.on_apply(data) is not None:
-            self.index = previous
-
-    def _new_exercise(self) -> None:
-        self.on_apply(new_exercise(self.network).to_json())
-
-    def _reset(self) -> None:
-        self.on_apply(default_network().to_json())
-
-    def _import_model(self) -> None:
-        """Parse pasted PyTorch text (never executed); errors keep the current network."""
-        try:
-            network = import_text(self.model_text.value or "", parse_input_size(self.model_input.value or ""),
-                                  name="Imported model")
-        except ArchitectureError as exc:
-            self.show_error(f"{exc}. The network on screen is unchanged.")
-            return
-        except Exception as exc:   # noqa: BLE001 - the importer's bug must not stop the page
-            self.show_error(f"The model text could not be read ({exc.__class__.__name__}: {exc}). "
-                            "The network on screen is unchanged.")
-            return
-        self._apply_new_network(network.to_json())
-
-    def _submit_text(self, text: str) -> None:
-        """Parse the JSON box; size, depth and number length are checked before parsing."""
-        text = strip_bom(text or "")
-        problem = json_problem(text)
-        if problem:
-            self.show_error(f"{problem[0].upper()}{problem[1:]}. The network on screen is unchanged.")
-            return
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            self.show_error(f"The JSON is not valid: {exc.msg} at line {exc.lineno}, column {exc.colno}. "
-                            "The network on screen is unchanged.")
-            return
-        except (ValueError, RecursionError) as exc:   # json_problem should have caught these
-            self.show_error(f"The JSON cannot be used ({exc}). The network on screen is unchanged.")
-            return
-        self.on_apply(data)
+            self.state.load_preset(event.new)
 
     def _on_upload(self, event: Any) -> None:
         if not event.new:
@@ -345,10 +274,42 @@ class Editor:
         try:
             text = event.new.decode("utf-8")
         except UnicodeDecodeError:
-            self.show_error("The uploaded file is not UTF-8 text; upload an architecture .json file.")
+            self.state.error = "The uploaded file is not UTF-8 text; upload an architecture .json file."
             return
         self.json.value = text
-        self._submit_text(text)
+        self.state.load_json(text)
+
+
+def _form_values(layer: LayerSpec) -> dict[str, Any]:
+    """The value each form widget shows for `layer`'s fields (the name aside)."""
+    raw = layer.to_json()
+    values: dict[str, Any] = {}
+    for f in fields(layer):
+        if f.name == "name":
+            continue
+        kind = f.metadata.get("kind")
+        value = raw.get(f.name, None if f.default is MISSING else f.default)
+        values[f.name] = (bool(value) if kind == "bool" else float(value) if kind == "number" else
+                          value if kind == "count" else size_text(value))
+    return values
+
+
+def _shown(widget: Any) -> Any:
+    """What a form widget shows, in `_form_values`' terms (a one-option group stands for a bool)."""
+    if isinstance(widget, pn.widgets.CheckBoxGroup):
+        return bool(widget.value)
+    return widget.value
+
+
+def _container_help(name: str, node: Block | Parallel) -> str:
+    """What the form says for a block or a merge: its contents are edited one layer at a time."""
+    if isinstance(node, Block):
+        return (f"<h3>{_escape(name)} <small>(block, {_escape(node.module)})</small></h3><p>A block of "
+                f"{len(node.layers)} node{'s' if len(node.layers) != 1 else ''}. Select a layer inside it to edit "
+                "its settings; Remove and Move act on the whole block.</p>")
+    return (f"<h3>{_escape(name)} <small>({node.merge} merge)</small></h3><p>Merges {len(node.branches)} branches "
+            f"by {node.merge}. Change the merge below, or select a layer in a branch to edit it; if the branch "
+            "outputs stop fitting together, the merge's message says how to fix them.</p>")
 
 
 def _escape(text: str) -> str:

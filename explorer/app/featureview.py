@@ -1,5 +1,8 @@
 """Feature maps of the selected layer for a sample image (needs Python: live tiers only).
 
+The view watches the page's `ExplorerState`: the forward pass runs through the whole graph
+(explorer/forward.py), so a selected block or merge shows its output tensor too.
+
 Input image on the left with the receptive field of a clicked feature-map pixel; the
 selected layer's channels as a grid sharing one colour scale; flat outputs as bars, the
 final output as softmax probabilities.
@@ -7,7 +10,8 @@ final output as softmax probabilities.
 from __future__ import annotations
 
 import math
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import panel as pn
@@ -22,6 +26,9 @@ from ..samples import SAMPLES, to_rgba
 from ..text import html
 from .busy import BUSY_CSS, busy_html, run_soon
 from .rows import wrap_row
+
+if TYPE_CHECKING:
+    from .state import ExplorerState
 
 MAX_CHANNELS = 128
 # Bokeh gives a column the minimum width of its widest child (the channel grid can be wider
@@ -52,7 +59,7 @@ def tile_at(x: float, y: float, channels: int, h: int, w: int) -> tuple[int, int
 class FeatureView:
     """Sample picker, input image, channel grid and output bars for the selected layer."""
 
-    def __init__(self) -> None:
+    def __init__(self, state: "ExplorerState | None" = None) -> None:
         self.sample = pn.widgets.Select(label="Sample image", options=list(SAMPLES), value="Red disc", width=200)
         self.filters = pn.widgets.RadioButtonGroup(options=["Classic edge detectors", "Random (seeded)"],
                                                    value="Classic edge detectors")
@@ -100,6 +107,18 @@ class FeatureView:
                      styles={"align-items": "flex-start", **FIT}),
             sizing_mode="stretch_width", name="cnnx-part-features", css_classes=["cnnx-part-features"],
             styles=FIT)
+        self.state = state
+        if state is not None:
+            state.param.watch(self._on_state, ["network", "selection"])
+            self.show_network(state.network, state.selection)
+
+    def _on_state(self, *events: Any) -> None:
+        """The page's state changed: a new network recomputes, a new selection redraws."""
+        assert self.state is not None
+        if any(e.name == "network" for e in events):
+            self.show_network(self.state.network, self.state.selection)
+        else:
+            self.show_layer(self.state.selection)
 
     # -- inputs from the page -------------------------------------------------------------------
     def show_network(self, analysis: Analysis, index: int | None = None) -> None:
@@ -227,18 +246,24 @@ class FeatureView:
 
     # -- receptive field ---------------------------------------------------------------------------
     def _on_tap(self, event: Any) -> None:
+        self.tap(event.x, event.y)
+
+    def tap(self, x: float, y: float) -> tuple[float, float, float, float] | None:
+        """A click at data (x, y) on the channel grid: outline that pixel's receptive field
+        (for a merge or a block, the largest over its branches, from the analysis)."""
         record = self._record()
         if record is None or self.maps is None or len(record.output_shape) != 3:
-            return
+            return None
         c, h, w = record.output_shape
-        hit = tile_at(event.x, event.y, min(c, MAX_CHANNELS), h, w)
+        hit = tile_at(x, y, min(c, MAX_CHANNELS), h, w)
         if hit is None:
-            return
+            return None
         try:
-            self.highlight(record, hit[1], hit[2])
+            return self.highlight(record, hit[1], hit[2])
         except Exception as exc:   # noqa: BLE001 - shown under the maps, not only in the console
             self.caption.object = self._base + busy_html(
                 f"The receptive field could not be drawn ({exc.__class__.__name__}: {exc}).", spinner=False)
+            return None
 
     def highlight(self, record: LayerRecord, row: int, col: int) -> tuple[float, float, float, float] | None:
         """Draw the receptive field of output pixel (row, col) on the input image."""

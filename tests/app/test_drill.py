@@ -14,7 +14,7 @@ from explorer.spec import default_network  # noqa: E402
 def test_drill_runs_every_step_and_keeps_a_valid_network() -> None:
     app = Explorer(live=True)
     steps = drill(app)
-    assert len(steps) == 11 and len(set(steps)) == 11
+    assert len(steps) == 12 and len(set(steps)) == 12
     assert "could not be loaded" in app.notice.object   # the corrupted link, said so
     # the rejected inputs at the end left the last valid (default, after the fragment) network
     assert app.network.to_json() == default_network().to_json()

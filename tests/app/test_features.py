@@ -17,7 +17,6 @@ def test_conv2_grid_shows_its_64_channels_from_the_engine() -> None:
     app = Explorer(live=True)
     assert app.features is not None
     app.select("Conv2")
-    app._on_select("indices", [], [5])
     data = app.features.grid_src.data
     assert len(data["image"]) == 64
     expected = compute(app.analysis, app.features.sample.value).outputs[5]
@@ -28,7 +27,7 @@ def test_conv2_grid_shows_its_64_channels_from_the_engine() -> None:
 def test_final_layer_shows_softmax_probabilities() -> None:
     app = Explorer(live=True)
     assert app.features is not None
-    app._on_select("indices", [], [16])
+    app.state.select(16)
     tops = app.features.bar_src.data["top"]
     assert len(tops) == 10 and sum(tops) == pytest.approx(1.0, abs=1e-5)
     assert app.features.bar_fig.visible and not app.features.grid_fig.visible

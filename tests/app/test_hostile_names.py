@@ -66,7 +66,6 @@ def test_the_live_page_escapes_names_in_panes_editor_and_feature_captions() -> N
              "code": app.views.code.text, "insights": app.views.insights.text}
     for i, name in enumerate(app.views.source.data["name"]):
         app.select(name)
-        app._on_select("indices", [], [i])
         panes[f"caption {i}"] = app.features.caption.object
         panes[f"form {i}"] = "".join(getattr(o, "object", "") or "" for o in app.editor.form.objects
                                      if isinstance(getattr(o, "object", None), str))

@@ -51,9 +51,8 @@ def test_layer_buttons_mirror_blocks_in_order(app: Explorer) -> None:
 
 def test_select_updates_selection_and_editor(app: Explorer) -> None:
     app.select("Conv2")
-    assert app.selected == 5
-    app._on_select("indices", [], [5])
-    assert app.editor is not None and app.editor.index == 5
+    assert app.selected == 5 and app.views.source.selected.indices == [5]
+    assert app.editor is not None and app.editor.index == 5 and app.features.index == 5
     labels = [w.name for w in app.editor.form.objects[1].objects]
     assert "out_channels" in labels and "kernel_size" in labels
 
@@ -93,18 +92,18 @@ def test_good_edit_after_bad_clears_error(app: Explorer) -> None:
 def test_editor_structure_buttons(app: Explorer) -> None:
     editor = app.editor
     assert editor is not None
-    editor.show(app.network, 1)               # Conv1 selected
+    app.select("Conv1")
     editor.new_type.value = "dropout"
-    editor._insert()
+    editor.insert.clicks += 1                   # the button calls state.insert(kind)
     assert [r.type for r in app.analysis.records[:3]] == ["input", "conv2d", "dropout"]
-    editor._remove()                            # removes the new dropout (selected after insert)
+    editor.remove.clicks += 1                   # removes the new dropout (selected after insert)
     assert app.analysis.total_params == 620_810
-    editor.show(app.network, 12)               # Pool3
-    editor._down()                              # Pool3 after Flatten: invalid, network kept
+    app.select("Pool3")
+    editor.down.clicks += 1                     # Pool3 after Flatten: invalid, network kept
     assert "Pool3" in editor.error.object and "move it before Flatten" in editor.error.object
     assert app.analysis.records[12].name == "Pool3" and editor.index == 12
-    editor.show(app.network, 15)               # ReLU4
-    editor._up()                                # ReLU before FC1: valid, names renumber
+    app.select("ReLU4")
+    app.state.move(offset=-1)                   # ReLU before FC1: valid, names renumber
     assert [r.name for r in app.analysis.records[13:17]] == ["Flatten", "ReLU4", "FC1", "Logits"]
 
 
@@ -170,7 +169,7 @@ def test_new_exercise_changes_sizes_but_keeps_structure(app: Explorer) -> None:
     editor = app.editor
     assert editor is not None
     before = [r.type for r in app.analysis.records]
-    editor._new_exercise()
+    app.state.new_exercise()
     assert [r.type for r in app.analysis.records] == before
     assert app.analysis.output_shape == (10,)
     assert app.analysis.total_params != 620_810
@@ -190,7 +189,7 @@ def test_bring_your_own_model(app: Explorer) -> None:
     assert editor is not None
     editor.model_text.value = PRINTED
     editor.model_input.value = "1x28x28"
-    editor._import_model()
+    editor.load_model.clicks += 1
     assert app.network.input.shape == (1, 28, 28)
     assert app.analysis.total_params == 5 * 5 * 8 + 8 + 1152 * 10 + 10
     assert editor.error.object == ""
@@ -204,9 +203,7 @@ def test_bring_your_own_model(app: Explorer) -> None:
 def test_bad_model_text_keeps_the_network(app: Explorer, text: str, words: list[str]) -> None:
     editor = app.editor
     assert editor is not None
-    editor.model_text.value = text
-    editor.model_input.value = "1x28x28"
-    editor._import_model()
+    assert app.state.import_text(text, "1x28x28") is not None
     assert app.analysis.total_params == 620_810
     for word in words:
         assert word in unescape(editor.error.object)
@@ -218,9 +215,7 @@ def test_inserting_after_the_last_layer_selects_the_new_one(app: Explorer) -> No
     editor, features = app.editor, app.features
     assert editor is not None and features is not None
     app.select("Logits")
-    app._on_select("indices", [], [16])
-    editor.new_type.value = "relu"
-    editor._insert()
+    app.state.insert("relu")
     assert [r.name for r in app.analysis.records][-2:] == ["Logits", "ReLU5"]
     assert app.selected == 17 and editor.index == 17 and features.index == 17
     assert "ReLU5" in features.caption.object

@@ -57,7 +57,7 @@ def test_over_budget_network_updates_everything_but_the_feature_maps(monkeypatch
     monkeypatch.setattr(features, "current_budget", lambda: BROWSER)
     app = Explorer(live=True)
     app.select("Conv1")
-    app._on_select("indices", [], [1])
+    app.state.select(1)
     assert app.features.grid_src.data["image"]
     assert app.apply_json(BIG) is None
     assert app.views.source.data["name"][1] == "Conv1" and app.network.name == "Big"
@@ -70,7 +70,7 @@ def test_over_budget_network_updates_everything_but_the_feature_maps(monkeypatch
 def test_a_failing_forward_pass_is_shown_and_leaves_no_stale_maps(monkeypatch) -> None:
     app = Explorer(live=True)
     app.select("Conv1")
-    app._on_select("indices", [], [1])
+    app.state.select(1)
     assert app.features.grid_src.data["image"]
 
     def boom(*_a, **_k):
@@ -103,7 +103,7 @@ def test_any_failure_while_showing_restores_the_last_valid_network(monkeypatch) 
 def test_any_exception_while_validating_is_shown_not_raised(monkeypatch) -> None:
     app = Explorer(live=True)
     before = state(app)
-    monkeypatch.setattr("explorer.app.page.analyse", lambda _n: (_ for _ in ()).throw(RecursionError("deep")))
+    monkeypatch.setattr("explorer.app.state.analyse", lambda _n: (_ for _ in ()).throw(RecursionError("deep")))
     message = app.apply_json(small())
     assert message is not None and "RecursionError" in message
     assert "RecursionError" in app.editor.error.object
@@ -132,11 +132,11 @@ def test_json_box_takes_what_the_parser_takes_and_bounds_the_rest() -> None:
     text = "\ufeff" + json.dumps({"name": "Eighty", "input": {"channels": 3, "height": 8, "width": 8},
                                   "layers": layers}, indent=2)
     assert len(text) > 5_000
-    editor._submit_text(text)
+    app.state.load_json(text)
     assert app.network.name == "Eighty" and len(app.network.layers) == 80
-    editor._submit_text(json.dumps(small()).replace('"channels": 3', '"channels": ' + "9" * 4400))
+    app.state.load_json(json.dumps(small()).replace('"channels": 3', '"channels": ' + "9" * 4400))
     assert "4,400 digits" in editor.error.object and app.network.name == "Eighty"
-    editor._submit_text("[" * 8000)
+    app.state.load_json("[" * 8000)
     assert "nested more than" in editor.error.object and app.network.name == "Eighty"
 
 
@@ -154,9 +154,8 @@ def test_a_stale_selection_from_the_browser_is_put_back() -> None:
     app = Explorer(live=True)
     assert app.apply_json(small()) is None
     app.select("Conv1")
-    app._on_select("indices", [], [1])
+    app.state.select(1)
     app.views.source.selected.indices = [5]          # what the browser's late message does
-    app._on_select("indices", [1], [5])
     assert app.views.source.selected.indices == [1]
     assert app.editor.index == 1 and app.features.index == 1
 

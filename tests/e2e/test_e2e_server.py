@@ -190,3 +190,35 @@ def test_server_page_has_a_viewport_meta(server_url: str) -> None:
     with urllib.request.urlopen(server_url, timeout=30) as resp:
         html = resp.read().decode("utf-8")
     assert re.search(r'<meta[^>]*name="viewport"', html)
+
+
+RESNET = "ResNet-18 for CIFAR-10 (3×32×32)"
+
+
+def test_resnet18_preset_edit_inside_a_block_recomputes_everything(page: Page, server_url: str) -> None:
+    """Load the ResNet-18 preset, edit a convolution inside layer2.0: card, total, table and the
+    link follow (the second convolution and the BatchNorm take the new width by inference)."""
+    from explorer.presets import preset
+    open_app(page, server_url)
+    page.get_by_label("Preset network").select_option(label=RESNET)
+    expect(total_cell(page)).to_have_attribute("data-total", "11173962", timeout=60_000)
+    button = layer_button(page, "layer2.0.conv1")
+    button.scroll_into_view_if_needed()
+    button.click()
+    expect(page.get_by_role("heading", name="layer2.0.conv1 (conv2d)")).to_be_visible(timeout=30_000)
+    field = page.get_by_label("out_channels", exact=True)
+    expect(field).to_have_value("128")
+    field.fill("64")
+    field.press("Enter")
+    data = preset(RESNET).to_json()
+    data["layers"][4]["layers"][0]["layers"][0]["branches"][0][0]["out_channels"] = 64   # layer2.0.conv1
+    edited = analyse(from_json(data))
+    expect(total_cell(page)).to_have_attribute("data-total", str(edited.total_params), timeout=60_000)
+    assert edited.total_params == 11_173_962 - 64 * 64 * 9 - 2 * 64 - 64 * 128 * 9
+    record = edited.record("layer2.0.conv1")
+    expect(page.locator("#layer-details h2")).to_have_text("layer2.0.conv1")
+    expect(page.locator("#layer-details")).to_contain_text(f"{record.params:,}")
+    expect(page.locator("#layer-details")).to_contain_text(record.shape_text)
+    expect(page.get_by_role("alert")).to_have_count(0)
+    page.wait_for_function("() => decodeURIComponent(location.hash).includes('arch=')")
+    page.wait_for_function(f"() => location.hash.includes({encode_arch(edited.network)!r})", timeout=30_000)

@@ -18,7 +18,7 @@ GOOD = [name for name in PRESETS if name != BROKEN_PRESET]
 @pytest.mark.parametrize("name", GOOD)
 def test_presets_are_valid(name: str) -> None:
     analysis = analyse(preset(name))
-    assert analysis.output_shape == (10,)
+    assert analysis.output_shape == ((1000,) if "ImageNet" in name else (10,))
 
 
 def test_lenet5_has_the_textbook_parameter_count() -> None:
@@ -78,3 +78,13 @@ def test_quiz_card_carries_the_answers_for_the_browser_check() -> None:
     # The answers are not shown before a try: only inside the hidden reveal block.
     visible = re.sub(r'<div class="cnnx-reveal" hidden>.*?</div>', "", html)
     assert "18,496" not in visible and "(64, 16, 16)" not in visible
+
+
+def test_new_exercise_on_a_graph_changes_kernels_inside_blocks_and_keeps_every_shape() -> None:
+    net = preset("ResNet-18 for CIFAR-10 (3×32×32)")
+    variant = new_exercise(net, 3)
+    before, after = analyse(net), analyse(variant)
+    assert [r.output_shape for r in after.records] == [r.output_shape for r in before.records]
+    changed = [a.name for a, b in zip(after.records, before.records)
+               if a.is_leaf and a.path and a.layer != b.layer]
+    assert changed and after.total_params != before.total_params
