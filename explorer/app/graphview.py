@@ -212,11 +212,11 @@ def tree_html(analysis: Analysis, selected: int | None = None) -> str:
                 f'<span class="cnnx-ti">{twisty}{escape(short_label(r))}{extra}</span>{group}</li>')
 
     items = "".join(item(i, 1) for i in t.children.get(-1, []))
-    return (f'<div class="cnnx-treebar"><button type="button" class="cnnx-copy" onclick="cnnxOpenAll(true)">'
-            f'Expand all</button> <button type="button" class="cnnx-copy" onclick="cnnxOpenAll(false)">'
+    return (f'<div class="cnnx-treebar"><button type="button" class="cnnx-copy" data-cnnx-click="open-all" data-open="1">'
+            f'Expand all</button> <button type="button" class="cnnx-copy" data-cnnx-click="open-all" data-open="0">'
             f'Collapse all</button></div>'
             f'<ul class="cnnx-tree" role="tree" aria-label="Layers ({len(recs)}); arrow keys move, Right opens, '
-            f'Left closes, Enter selects" onclick="cnnxTreeClick(event)" onkeydown="cnnxTreeKey(event)">'
+            f'Left closes, Enter selects" data-cnnx-click="tree" data-cnnx-key="tree">'
             f'{items}</ul>')
 
 
@@ -294,7 +294,7 @@ def table_html(analysis: Analysis) -> str:
         macs = s.macs if s is not None else r.macs
         memory = s.activation_bytes if s is not None else r.activation_bytes
         toggle = (f'<button type="button" class="cnnx-disclose" aria-expanded="false" data-open="{i}" '
-                  f'aria-label="Rows inside" onclick="event.stopPropagation();cnnxToggle({i})"></button>'
+                  f'aria-label="Rows inside" data-cnnx-click="toggle" data-i="{i}"></button>'
                   ) if kids else ""
         label = f"{escape(r.name)}" + (f" <small>({escape(getattr(r.layer, 'module', ''))})</small>"
                                        if t.kind[i] == 1 else
@@ -302,7 +302,7 @@ def table_html(analysis: Analysis) -> str:
                                        if t.kind[i] == 2 else "")
         body.append(f'<tr data-rows="{i}" data-parent="{t.parent[i]}" class="cnnx-depth{min(depth, 8)}'
                     f'{" cnnx-sub" if s is not None else ""}"{" hidden" if depth else ""} '
-                    f'onclick="cnnxSelect(this,{i})"><td style="padding-left:{8 + 14 * depth}px">{toggle}{label}'
+                    f'data-i="{i}" data-cnnx-click="select"><td style="padding-left:{8 + 14 * depth}px">{toggle}{label}'
                     f'</td><td>{escape(r.shape_text)}</td><td class="num">{params:,}</td>'
                     f'<td class="num wide">{macs:,}</td><td class="num wide">{kib(memory)}</td></tr>')
         for k in kids:

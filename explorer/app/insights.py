@@ -47,7 +47,7 @@ def budget_html(analysis: Analysis) -> str:
         cells = "".join(
             f'<td><span class="cnnx-bar" style="width:{p[i]:.1f}%;background:{COLOURS[r.category]}"></span>'
             f'<span class="cnnx-pct">{p[i]:.1f} %</span></td>' for p in pcts)
-        rows.append(f'<tr data-rows="{r.index}" onclick="cnnxSelect(this,{r.index})"><th scope="row">'
+        rows.append(f'<tr data-rows="{r.index}" data-i="{r.index}" data-cnnx-click="select"><th scope="row">'
                     f'{escape(r.name)}</th>{cells}</tr>')
     top = recs[max(range(len(recs)), key=lambda k: costs[k][0])]
     top_macs = recs[max(range(len(recs)), key=lambda k: costs[k][2])]
@@ -101,7 +101,7 @@ def per_block_html(analysis: Analysis) -> str:
         if r.subtotal is None:
             continue
         params, buffers, macs, _ = _own(r)
-        body.append(f'<tr data-rows="{r.index}" onclick="cnnxSelect(this,{r.index})"><th scope="row">'
+        body.append(f'<tr data-rows="{r.index}" data-i="{r.index}" data-cnnx-click="select"><th scope="row">'
                     f'{escape(r.name)}</th><td class="num">{params:,}</td><td class="num">{params + buffers:,}</td>'
                     f'<td class="num">{macs:,}</td><td class="num">{2 * macs:,}</td></tr>')
     if not body:

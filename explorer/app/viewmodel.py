@@ -186,8 +186,8 @@ def nav_html(analysis: Analysis, selected: int | None = None) -> str:
         pressed = "true" if i == selected else "false"
         buttons.append(
             f'<button type="button" data-i="{i}" aria-pressed="{pressed}" tabindex="{0 if i == first else -1}" '
-            f'style="--c:{COLOURS[r.category]}" onclick="cnnxSelect(this,{i})" '
-            f'onkeydown="cnnxKey(event,this)">{escape(r.name)}</button>')
+            f'style="--c:{COLOURS[r.category]}" data-cnnx-click="select" data-cnnx-key="nav">'
+            f'{escape(r.name)}</button>')
     return (f'<div class="cnnx-nav" role="toolbar" aria-label="Layers ({len(buttons)}); arrow keys move, '
             f'Enter selects">{"".join(buttons)}</div>')
 
@@ -218,7 +218,7 @@ def card_html(r: LayerRecord, analysis: Analysis | None = None) -> str:
     if r.pytorch:
         code = (f'<div class="cnnx-code"><pre><code>{escape(r.pytorch)}</code></pre>'
                 f'<button type="button" class="cnnx-copy" aria-label="Copy PyTorch line" '
-                f'onclick="cnnxCopy(this)">Copy</button></div>')
+                f'data-cnnx-click="copy">Copy</button></div>')
     return (f'<section id="layer-details" aria-label="Layer details">'
             f'<header>{icon(r.category)}<h2>{escape(r.name)}</h2><span class="kind">{escape(e.title)}</span>'
             f'</header><p>{escape(e.what)}</p><dl>{dl}</dl>{code}{stepper_html(r)}'
@@ -233,12 +233,12 @@ def stepper_html(r: LayerRecord) -> str:
         return ""
     what = "filter" if toy["kind"] == "conv" else "pooling window"
     return (f'<details class="cnnx-step" data-toy="{escape(json.dumps(toy, separators=(",", ":")))}" '
-            f'ontoggle="if(this.open)cnnxStep(this.querySelector(\'button\'),0)">'
-            f'<summary>Step through the sliding {what}</summary>'
+            f'>'
+            f'<summary data-cnnx-click="step-open">Step through the sliding {what}</summary>'
             f'<p class="cnnx-hint">One {toy["size"][0]}×{toy["size"][1]} channel with this layer\'s kernel, '
             f'stride, padding{" and dilation" if toy["kind"] == "conv" else ""}; dashed cells are padding.</p>'
-            f'<p><button type="button" class="cnnx-copy" onclick="cnnxStep(this,-1)">Previous step</button> '
-            f'<button type="button" class="cnnx-copy" onclick="cnnxStep(this,1)">Next step</button> '
+            f'<p><button type="button" class="cnnx-copy" data-cnnx-click="step" data-delta="-1">Previous step</button> '
+            f'<button type="button" class="cnnx-copy" data-cnnx-click="step" data-delta="1">Next step</button> '
             f'<span class="cnnx-step-pos"></span></p><p class="cnnx-step-kernel cnnx-hint"></p>'
             f'{scroll_box("Step-through drawing", "cnnx-step-view")}</div>'
             f'<p class="cnnx-step-sum" aria-live="polite"></p>'
@@ -295,7 +295,7 @@ def table_html(analysis: Analysis) -> str:
     body = []
     for row in table_rows(analysis):
         body.append(
-            f'<tr data-rows="{",".join(map(str, row.indices))}" onclick="cnnxSelect(this,{row.indices[0]})">'
+            f'<tr data-rows="{",".join(map(str, row.indices))}" data-i="{row.indices[0]}" data-cnnx-click="select">'
             f'<td>{escape(row.label)}</td><td>{escape(row.shape)}</td><td class="num">{row.params}</td>'
             f'<td class="num wide">{row.macs:,}</td><td class="num wide">{kib(row.memory)}</td></tr>')
     total = analysis.total_params

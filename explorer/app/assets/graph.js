@@ -250,14 +250,14 @@
     if (src.selected.indices.length === 1 && src.selected.indices[0] === i) window.cnnxGraphSelect(i);
     else src.selected.indices = [i];
   }
-  window.cnnxTreeClick = function (event) {
-    const li = event.target.closest('[role="treeitem"]');
+  window.cnnxTreeClick = function (event, origin) {
+    const li = (origin || event.target).closest('[role="treeitem"]');
     if (li == null) return;
     event.stopPropagation();
     choose(li);
   };
-  window.cnnxTreeKey = function (event) {
-    const li = event.target.closest('[role="treeitem"]');
+  window.cnnxTreeKey = function (event, origin) {
+    const li = (origin || event.target).closest('[role="treeitem"]');
     if (li == null) return;
     const tree = li.closest('[role="tree"]');
     const items = visibleItems(tree), at = items.indexOf(li);

@@ -91,6 +91,51 @@ window.cnnxApplyHash = function () {
     if (i >= 0 && !(src.selected.indices.length === 1 && src.selected.indices[0] === i)) src.selected.indices = [i];
   }
 };
+// Page actions without inline handlers (the site's Content-Security-Policy forbids them,
+// docs/design.md §8): elements name their action in data-cnnx-click / data-cnnx-key, and
+// one listener on the document dispatches. Clicks and key presses are composed events, so
+// they arrive here from inside Bokeh's shadow roots; composedPath() gives the real target.
+function cnnxActionTarget(event, key) {
+  for (const node of event.composedPath()) {
+    if (node.dataset && node.dataset[key]) return node;
+    if (node === document) break;
+  }
+  return null;
+}
+const CLICK_ACTIONS = {
+  "select": (el) => window.cnnxSelect(el, Number(el.dataset.i)),
+  "copy": (el) => window.cnnxCopy(el),
+  "step": (el) => window.cnnxStep(el, Number(el.dataset.delta)),
+  // after the browser has opened or closed the <details>
+  "step-open": (el) => setTimeout(() => { if (el.parentElement.open) window.cnnxStep(el, 0); }, 0),
+  "check": (el) => window.cnnxCheck(el.closest("form")),
+  "quiz": (el) => window.cnnxQuizToggle(el),
+  "open-all": (el) => window.cnnxOpenAll(el.dataset.open === "1"),
+  "toggle": (el) => window.cnnxToggle(Number(el.dataset.i)),
+  "tree": (el, event) => window.cnnxTreeClick(event, event.composedPath()[0]),
+};
+const KEY_ACTIONS = {
+  "nav": (el, event) => window.cnnxKey(event, el),
+  "tree": (el, event) => window.cnnxTreeKey(event, event.composedPath()[0]),
+  "check": (el, event) => {
+    if (event.key !== "Enter" || !(event.composedPath()[0] instanceof HTMLInputElement)) return;
+    event.preventDefault();
+    window.cnnxCheck(el);
+  },
+};
+if (!window.cnnxActionListener) {
+  window.cnnxActionListener = true;
+  document.addEventListener("click", (event) => {
+    const el = cnnxActionTarget(event, "cnnxClick");
+    const act = el && CLICK_ACTIONS[el.dataset.cnnxClick];
+    if (act) act(el, event);
+  });
+  document.addEventListener("keydown", (event) => {
+    const el = cnnxActionTarget(event, "cnnxKey");
+    const act = el && KEY_ACTIONS[el.dataset.cnnxKey];
+    if (act) act(el, event);
+  });
+}
 if (!window.cnnxHashListener) {
   window.cnnxHashListener = true;
   window.addEventListener("hashchange", () => { window.cnnxApplyHash(); window.cnnxSendArch(); });
