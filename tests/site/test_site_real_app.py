@@ -246,3 +246,17 @@ def test_embed_in_a_sandbox_without_same_origin(real_site, new_context, tmp_path
             page.wait_for_function("window.heights.length > 0", timeout=10000)
             assert min(page.evaluate("window.heights")) > 200
     assert not errors, errors
+
+
+def test_the_real_pages_forbid_inline_handlers(real_site):
+    """The app's HTML names its actions in data attributes (on_ready.js dispatches), so the
+    policy of both pages can forbid handler attributes outright (docs/design.md §8)."""
+    import re
+    out, _, _ = real_site
+    for name in ("index.html", "embed.html"):
+        html = (out / name).read_text(encoding="utf-8")
+        policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
+        assert policy, f"{name} has no Content-Security-Policy"
+        directives = dict(d.strip().split(" ", 1) for d in policy.group(1).split(";") if d.strip())
+        assert directives.get("script-src-attr") == "'none'", (name, directives)
+        assert not re.search(r"\bon(click|keydown|submit|toggle)=", html.replace('\\"', '"')), name
