@@ -202,9 +202,10 @@ def test_resnet18_preset_edit_inside_a_block_recomputes_everything(page: Page, s
     open_app(page, server_url)
     page.get_by_label("Preset network").select_option(label=RESNET)
     expect(total_cell(page)).to_have_attribute("data-total", "11173962", timeout=60_000)
-    button = layer_button(page, "layer2.0.conv1")
-    button.scroll_into_view_if_needed()
-    button.click()
+    page.get_by_role("button", name="Expand all").click()   # a graph network's layers are a tree
+    item = page.get_by_role("treeitem", name="layer2.0.conv1", exact=True)
+    item.scroll_into_view_if_needed()
+    item.locator(".cnnx-ti").first.click()
     expect(page.get_by_role("heading", name="layer2.0.conv1 (conv2d)")).to_be_visible(timeout=30_000)
     field = page.get_by_label("out_channels", exact=True)
     expect(field).to_have_value("128")

@@ -131,11 +131,11 @@ def test_what_the_reader_did_while_static_survives_the_hand_off(real_site, new_c
         card_shows(page, "524,544")
         page.get_by_role("button", name="Quiz mode").click()
         card_shows(page, "predict")
-        page.get_by_text("Where the cost lives").click()
-        page.mouse.wheel(0, 600)
+        summary = page.get_by_text("Where the cost lives")
+        summary.click()
+        page.mouse.wheel(0, summary.bounding_box()["y"] - 200)   # the reader scrolls it near the top
         page.wait_for_timeout(300)
         before = page.evaluate(DOM_STATE)
-        summary = page.get_by_text("Where the cost lives")
         top = summary.bounding_box()["y"]           # what the reader looks at, on screen
         assert "Where the cost lives" in before["open"] and "Quiz mode" in before["pressed"]
         assert page.evaluate("window.scrollY") > 100 and 0 <= top < 700
