@@ -17,7 +17,6 @@ import os
 import platform
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,7 @@ from explorer.analysis import analyse  # noqa: E402
 from explorer.codegen import class_name, module_source  # noqa: E402
 from explorer.forward import forward, init_weights  # noqa: E402
 from explorer.spec import default_network, from_json  # noqa: E402
+from timing import interleaved  # noqa: E402  (bench/timing.py; scripts run from bench/)
 
 
 def median_ms(fn, runs: int, warmup: int = 2) -> float:
@@ -36,18 +36,8 @@ def median_ms(fn, runs: int, warmup: int = 2) -> float:
 
 
 def interleaved_ms(fns, runs: int, warmup: int = 2) -> list[float]:
-    """Median wall time of each function, alternating them run by run so that background load
-    on a shared machine hits them alike."""
-    for _ in range(warmup):
-        for fn in fns:
-            fn()
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(runs):
-        for fn, bucket in zip(fns, times):
-            start = time.perf_counter()
-            fn()
-            bucket.append(time.perf_counter() - start)
-    return [statistics.median(bucket) * 1e3 for bucket in times]
+    """Median wall time of each function in ms (runs interleaved: bench/timing.py)."""
+    return [statistics.median(bucket) * 1e3 for bucket in interleaved(fns, runs, warmup)]
 
 
 def load_note() -> str:

@@ -17,7 +17,6 @@ import os
 import platform
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,21 +29,13 @@ from explorer.codegen import class_name, module_source  # noqa: E402
 from explorer.forward import forward, init_weights  # noqa: E402
 from explorer.spec import from_json  # noqa: E402
 from graph_examples import resnet  # noqa: E402
+from timing import interleaved  # noqa: E402  (bench/timing.py; scripts run from bench/)
 
 
 def interleaved_ms(fns, runs: int, warmup: int = 2) -> list[tuple[float, float]]:
-    """(median, best) wall time of each function in ms, alternating them run by run so that
-    background load on a shared machine hits them alike; the best run shows the cost without it."""
-    for _ in range(warmup):
-        for fn in fns:
-            fn()
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(runs):
-        for fn, bucket in zip(fns, times):
-            start = time.perf_counter()
-            fn()
-            bucket.append(time.perf_counter() - start)
-    return [(statistics.median(bucket) * 1e3, min(bucket) * 1e3) for bucket in times]
+    """(median, best) wall time of each function in ms (runs interleaved: bench/timing.py); the
+    best run shows the cost without the machine's background load."""
+    return [(statistics.median(b) * 1e3, min(b) * 1e3) for b in interleaved(fns, runs, warmup)]
 
 
 def main() -> int:
