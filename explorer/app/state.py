@@ -30,13 +30,10 @@ UNCHANGED = "The network on screen is unchanged."
 
 
 def _import_with_notes(text: str, size: tuple[int, int, int]) -> tuple[Network, list[str]]:
-    """The core importer; its notes when it gives them (`import_model`), else none."""
-    from .. import importer
-    reader: Callable[..., Any] | None = getattr(importer, "import_model", None)
-    if reader is not None:
-        network, notes = reader(text, size, name="Imported model")
-        return network, list(notes)
-    return importer.import_text(text, size, name="Imported model"), []
+    """The core importer: the network and what it assumed (shown by the editor)."""
+    from ..importer import import_model   # only when a model is pasted
+    network, notes = import_model(text, size, name="Imported model")
+    return network, list(notes)
 
 
 class ExplorerState(param.Parameterized):
