@@ -205,15 +205,39 @@
     });
     return best;
   }
+  function findAnchor(state) {
+    if (!state.anchor) return null;
+    if (state.anchorEl && state.anchorEl.isConnected) return state.anchorEl;
+    var hit = keyed(deepAll(ANCHORS), anchorLabel).filter(function (p) { return p[0] === state.anchor.key; })[0];
+    state.anchorEl = hit ? hit[1] : null;
+    return state.anchorEl;
+  }
   function restoreScroll(state) {
-    if (state.anchor) {
-      var hit = keyed(deepAll(ANCHORS), anchorLabel).filter(function (p) { return p[0] === state.anchor.key; })[0];
-      if (hit) {
-        window.scrollBy(0, hit[1].getBoundingClientRect().top - state.anchor.top);
-        return;
-      }
+    var el = findAnchor(state);
+    if (el) {
+      var drift = el.getBoundingClientRect().top - state.anchor.top;
+      if (Math.abs(drift) >= 1) window.scrollBy(0, drift);
+      return;
     }
     window.scrollTo(state.scroll[0], state.scroll[1]);
+  }
+  // Panes that Python fills after the swap (late updates, images, fonts) may still grow above
+  // the anchor for a while, and a loaded machine makes that "while" long. Keep the anchor
+  // where the reader left it, frame by frame, until the reader scrolls or `ms` have passed.
+  function holdAnchor(state, ms) {
+    if (!state.anchor) return;
+    var until = performance.now() + ms, moved = false;
+    var EVENTS = ["wheel", "touchstart", "keydown", "mousedown"];
+    function stop() { moved = true; }
+    EVENTS.forEach(function (e) { window.addEventListener(e, stop, { passive: true, capture: true }); });
+    (function tick() {
+      if (moved || performance.now() > until) {
+        EVENTS.forEach(function (e) { window.removeEventListener(e, stop, { capture: true }); });
+        return;
+      }
+      restoreScroll(state);
+      requestAnimationFrame(tick);
+    })();
   }
 
   function captureState() {
@@ -332,6 +356,7 @@
     }
     await frame();
     restoreScroll(state);
+    holdAnchor(state, 3000);
   }
 
   function onWorkerMessage(event) {
