@@ -85,16 +85,29 @@ _PANEL_SERVER = tuple(f"panel/io/{m}.py" for m in (
     "admin", "application", "compile", "convert", "django", "fastapi", "handlers", "ipywidget",
     "jupyter_executor", "jupyter_server_extension", "liveness", "reload", "rest", "server",
     "threads"))
+def _older_sri(version: str) -> tuple[str, ...]:
+    """Prefixes of bokeh/_sri/<v>.json for every release before `version`: BokehJS's CDN
+    integrity hashes, of which Bokeh reads only its own version's file (at document build)."""
+    major, minor, patch = (int(p) for p in version.split("."))
+    return (*(f"bokeh/_sri/{m}." for m in range(major)),
+            *(f"bokeh/_sri/{major}.{n}." for n in range(minor)),
+            *(f"bokeh/_sri/{major}.{minor}.{p}.json" for p in range(patch)))
+
+
 SLIM = {
     "panel": ("panel/dist/", "panel/tests/", "panel/command/", "panel/auth.py", "panel/compiler.py",
               "panel/package-lock.json", "panel/pane/vtk/synchronizable_",
               *_PANEL_SERVER),
     "bokeh": ("bokeh/server/static/", "bokeh/sphinxext/", "bokeh/command/",
               "bokeh/client/", "bokeh/sampledata/", "bokeh/application/handlers/",
-              "bokeh/util/tornado.py", *_BOKEH_SERVER),
+              "bokeh/util/tornado.py", *_older_sri(PYPI_WHEELS["bokeh"][0]), *_BOKEH_SERVER),
     # numpy's FFT, polynomial and testing packages load lazily (numpy.__getattr__)
     "numpy": ("numpy/fft/", "numpy/polynomial/", "numpy/testing/", "numpy/conftest.py",
-              "numpy/ma/timer_comparison.py", "numpy/ma/testutils.py", "numpy/ma/README.rst"),
+              "numpy/ma/timer_comparison.py", "numpy/ma/testutils.py", "numpy/ma/README.rst",
+              # imported only by name (never by numpy itself): record arrays, ctypes, matrices,
+              # mypy's plugin
+              "numpy/lib/recfunctions.py", "numpy/ma/mrecords.py", "numpy/ctypeslib",
+              "numpy/matlib.py", "numpy/typing/mypy_plugin.py"),
     # the JupyterLab extension (twice: package data and wheel .data)
     # (pyviz_comms reads labextension/package.json and notebook.js at import)
     "pyviz_comms": ("pyviz_comms/labextension/static/", "pyviz_comms/labextension/schemas/",
