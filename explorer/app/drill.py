@@ -53,7 +53,8 @@ RESNET_TEXT = """ResNet(
 
 def drill(app: Explorer) -> list[str]:
     """Run every action against `app`; returns the names of the steps run, in order."""
-    state, editor, features = app.state, app.editor, app.features
+    state, editor = app.state, app.editor
+    features = app.show_features()        # the "Show feature maps" button
     if editor is None or features is None:
         raise ValueError("the drill needs a live Explorer (editor and feature view)")
     done: list[str] = []

@@ -56,19 +56,19 @@ class Explorer:
         # alike on the Panel server and in Pyodide, since both sync Bokeh properties back.
         self.url_source = Div(name="cnnx-url-in", text="", visible=False)
         self.editor = None
-        self.features = None
+        self.features = None            # the FeatureView, built on first use (show_features)
         self.teaching = None
+        self.features_slot: pn.Column | None = None
         # The page's own views follow the state first; editor and features watch it themselves.
         self.state.param.watch(self._on_state, ["network", "selection"])
         self.state.param.watch(self._on_message, ["notice", "error"])
         self.state.param.watch(lambda e: setattr(self.busy, "object", busy_html(e.new) if e.new else ""), "busy")
         if live:
             from .editor import Editor
-            from .featureview import FeatureView
             from .teachview import TeachingView
             self.editor = Editor(self.state)
-            self.features = FeatureView(self.state)
             self.teaching = TeachingView(self.state)
+            self.features_slot = self._features_placeholder()
             self.views.source.selected.on_change("indices", self._on_browser_select)
             self.url_source.on_change("text", lambda _a, _o, new: self.load_fragment(new or ""))
         self.layout = self._layout()
@@ -96,6 +96,31 @@ class Explorer:
             if getattr(obj, "name", None) in hidden:
                 obj.visible = False
 
+    def show_features(self) -> Any:
+        """Build the feature view and put it in its slot (the "Show feature maps" button).
+
+        Built on first use, not with the page: its figures and forward pass are a third of
+        the live page's start-up in Pyodide, and most visits never scroll to it
+        (docs/design.md §5). Returns the FeatureView; a second call returns the same one.
+        """
+        if self.features is None and self.features_slot is not None:
+            from .featureview import FeatureView
+            with pn.io.hold():
+                self.features = FeatureView(self.state)
+                self.features_slot.objects = [self.features.layout]
+        return self.features
+
+    def _features_placeholder(self) -> pn.Column:
+        button = pn.widgets.Button(label="Show feature maps", color="primary",
+                                   description="Runs a forward pass of a sample image through this network")
+        button.on_click(lambda _e: self.show_features())
+        return pn.Column(
+            pn.pane.HTML("<h2 style='font-size:18px;margin:8px 0 0'>Feature maps</h2><p class='cnnx-hint'>"
+                         "What each layer's channels make of a sample image: a real forward pass (numpy) "
+                         "through this network.</p>", sizing_mode="stretch_width"),
+            button, sizing_mode="stretch_width", name="cnnx-part-features", css_classes=["cnnx-part-features"],
+            styles={"min-width": "0px", "max-width": "100%"})
+
     # -- layout -------------------------------------------------------------------------------
     def _layout(self) -> pn.Column:
         v = self.views
@@ -110,7 +135,7 @@ class Explorer:
                   pn.pane.HTML(f'<p class="cnnx-static-note" style="color:#57606a">{STATIC_NOTE}</p>',
                                sizing_mode="stretch_width", name="cnnx-part-editor",
                                css_classes=["cnnx-part-editor"]))
-        features = (self.features.layout if self.features is not None else
+        features = (self.features_slot if self.features_slot is not None else
                     pn.pane.HTML('<p class="cnnx-static-note" style="color:#57606a">Feature maps from a real forward '
                                  'pass need Python, which is not running in this page.</p>',
                                  sizing_mode="stretch_width", name="cnnx-part-features",

@@ -20,7 +20,7 @@ def test_drill_runs_every_step_and_keeps_a_valid_network() -> None:
     assert app.network.to_json() == default_network().to_json()
     rows = len(app.analysis.records)
     assert len(app.views.source.data["name"]) == rows
-    assert app.features.index == app.selected == app.editor.index
+    assert app.show_features().index == app.selected == app.editor.index
 
 
 def test_drill_needs_a_live_app() -> None:

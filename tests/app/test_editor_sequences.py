@@ -23,7 +23,7 @@ SMALL_GRAPHS = ["Small Inception-style net (3×32×32)", "DenseNet-style (3×32�
 
 
 def act(app: Explorer, rng: random.Random, action: str) -> None:
-    state, editor, features = app.state, app.editor, app.features
+    state, editor, features = app.state, app.editor, app.show_features()
     assert editor is not None and features is not None
     if action == "select":
         app.views.source.selected.indices = [rng.randrange(len(app.analysis.records))]
@@ -67,8 +67,8 @@ def check(app: Explorer, action: str) -> None:
     rows = len(records)
     assert app.views.source.data["name"] == [r.name for r in records], action
     assert app.selected is None or app.selected < rows, action
-    assert app.features.index == app.selected == app.editor.index, action
-    assert app.features.analysis is state.network, action
+    assert app.show_features().index == app.selected == app.editor.index, action
+    assert app.show_features().analysis is state.network, action
     nav = unescape(re.sub(r"<[^>]+>", " ", app.views.nav.text))
     assert all(r.name in nav for r in records[1:]), action              # the layer buttons / tree
     table = unescape(re.sub(r"<[^>]+>", " ", app.views.table.text))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-pytest.importorskip("panel")
+pn = pytest.importorskip("panel")
 
 from explorer.analysis import analyse, rf_box  # noqa: E402
 from explorer.app.featureview import GAP, FeatureView, grid_layout, tile_at  # noqa: E402
@@ -15,22 +15,22 @@ from explorer.spec import default_network  # noqa: E402
 
 def test_conv2_grid_shows_its_64_channels_from_the_engine() -> None:
     app = Explorer(live=True)
-    assert app.features is not None
+    assert app.show_features() is not None
     app.select("Conv2")
-    data = app.features.grid_src.data
+    data = app.show_features().grid_src.data
     assert len(data["image"]) == 64
-    expected = compute(app.analysis, app.features.sample.value).outputs[5]
+    expected = compute(app.analysis, app.show_features().sample.value).outputs[5]
     for c in (0, 17, 63):
         np.testing.assert_array_equal(data["image"][c], expected[c][::-1])
 
 
 def test_final_layer_shows_softmax_probabilities() -> None:
     app = Explorer(live=True)
-    assert app.features is not None
+    assert app.show_features() is not None
     app.state.select(16)
-    tops = app.features.bar_src.data["top"]
+    tops = app.show_features().bar_src.data["top"]
     assert len(tops) == 10 and sum(tops) == pytest.approx(1.0, abs=1e-5)
-    assert app.features.bar_fig.visible and not app.features.grid_fig.visible
+    assert app.show_features().bar_fig.visible and not app.show_features().grid_fig.visible
 
 
 def test_changing_sample_changes_maps() -> None:
@@ -58,7 +58,7 @@ def test_tile_at_inverts_the_grid_layout(channels: int) -> None:
 
 def test_highlight_draws_the_clipped_box_on_the_input() -> None:
     app = Explorer(live=True)
-    view = app.features
+    view = app.show_features()
     assert view is not None
     record = app.analysis.record("Conv3")
     box = view.highlight(record, 0, 0)
@@ -66,3 +66,29 @@ def test_highlight_draws_the_clipped_box_on_the_input() -> None:
     d = view.rf_src.data
     # Clipped to the 32×32 image, rows drawn bottom-up: rows 0..10 → y from 32 down to 21.
     assert (d["left"], d["right"], d["top"], d["bottom"]) == ([0], [11.0], [32], [21.0])
+
+
+def test_the_feature_view_is_built_on_first_use_for_the_network_and_layer_shown_then() -> None:
+    """Start-up builds only a button (docs/design.md §5); the first click builds the view for
+    the current network and selection, puts it in the page, and later clicks reuse it."""
+    app = Explorer(live=True)
+    assert app.features is None
+    slot = app.features_slot
+    assert slot is not None and slot in app.layout.objects
+    button = next(o for o in slot.objects if isinstance(o, pn.widgets.Button))
+    assert button.label == "Show feature maps"
+    app.state.insert("conv2d")                 # an edit before the first use
+    app.select("Conv2")
+    button.clicks += 1                          # what a click in the browser does
+    view = app.features
+    assert view is not None and slot.objects == [view.layout]
+    assert view.analysis is app.state.network and view.index == app.selected
+    assert view.grid_src.data["image"]
+    assert app.show_features() is view
+    app.select("FC1")                           # and it follows the state from then on
+    assert view.index == app.selected
+
+
+def test_the_static_page_has_no_feature_button() -> None:
+    app = Explorer(live=False)
+    assert app.features_slot is None and app.show_features() is None

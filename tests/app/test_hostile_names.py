@@ -61,20 +61,20 @@ def test_every_html_function_escapes_the_names(analysis) -> None:
 def test_the_live_page_escapes_names_in_panes_editor_and_feature_captions() -> None:
     app = Explorer(live=True)
     assert app.apply_json(hostile_json()) is None
-    assert app.editor is not None and app.features is not None
+    assert app.editor is not None and app.show_features() is not None
     panes = {"summary": app.views.summary.text, "nav": app.views.nav.text, "table": app.views.table.text,
              "code": app.views.code.text, "insights": app.views.insights.text}
     for i, name in enumerate(app.views.source.data["name"]):
         app.select(name)
-        panes[f"caption {i}"] = app.features.caption.object
+        panes[f"caption {i}"] = app.show_features().caption.object
         panes[f"form {i}"] = "".join(getattr(o, "object", "") or "" for o in app.editor.form.objects
                                      if isinstance(getattr(o, "object", None), str))
-        assert name in unescape(re.sub(r"<[^>]+>", "", app.features.caption.object)) or i == 0
+        assert name in unescape(re.sub(r"<[^>]+>", "", app.show_features().caption.object)) or i == 0
     # the receptive-field sentence after a tap, on the first conv layer
     record = app.analysis.records[1]
-    app.features.show_layer(1)
-    app.features.highlight(record, 0, 0)
-    panes["caption after tap"] = app.features.caption.object
+    app.show_features().show_layer(1)
+    app.show_features().highlight(record, 0, 0)
+    panes["caption after tap"] = app.show_features().caption.object
     for column in ("card", "quiz"):
         for i, html in enumerate(app.views.source.data[column]):
             panes[f"{column} {i}"] = html

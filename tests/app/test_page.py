@@ -52,7 +52,7 @@ def test_layer_buttons_mirror_blocks_in_order(app: Explorer) -> None:
 def test_select_updates_selection_and_editor(app: Explorer) -> None:
     app.select("Conv2")
     assert app.selected == 5 and app.views.source.selected.indices == [5]
-    assert app.editor is not None and app.editor.index == 5 and app.features.index == 5
+    assert app.editor is not None and app.editor.index == 5 and app.show_features().index == 5
     labels = [w.name for w in app.editor.form.objects[1].objects]
     assert "out_channels" in labels and "kernel_size" in labels
 
@@ -212,7 +212,7 @@ def test_bad_model_text_keeps_the_network(app: Explorer, text: str, words: list[
 def test_inserting_after_the_last_layer_selects_the_new_one(app: Explorer) -> None:
     """Regression: the selection moved past the end of the previous network while the
     feature view still held that network, and the update stopped half-way."""
-    editor, features = app.editor, app.features
+    editor, features = app.editor, app.show_features()
     assert editor is not None and features is not None
     app.select("Logits")
     app.state.insert("relu")

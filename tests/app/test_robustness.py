@@ -31,7 +31,7 @@ def state(app: Explorer) -> tuple:
     from explorer.urlstate import encode_arch
     assert app.url_sink.text in ("", encode_arch(app.network))   # the URL never names another network
     return (tuple(app.views.source.data["name"]), app.views.nav.text, app.views.table.text,
-            app.editor.json.value, app.features.analysis.network if app.features.analysis else None)
+            app.editor.json.value, app.show_features().analysis.network if app.show_features().analysis else None)
 
 
 def test_skip_reason_names_gmacs_and_the_limit() -> None:
@@ -58,29 +58,29 @@ def test_over_budget_network_updates_everything_but_the_feature_maps(monkeypatch
     app = Explorer(live=True)
     app.select("Conv1")
     app.state.select(1)
-    assert app.features.grid_src.data["image"]
+    assert app.show_features().grid_src.data["image"]
     assert app.apply_json(BIG) is None
     assert app.views.source.data["name"][1] == "Conv1" and app.network.name == "Big"
-    assert "Feature maps skipped" in app.features.caption.object and "GMACs" in app.features.caption.object
-    assert app.features.grid_src.data["image"] == [] and app.features.maps is None
-    app.features.show_layer(1)   # selecting a layer keeps the reason on screen
-    assert "Feature maps skipped" in app.features.caption.object
+    assert "Feature maps skipped" in app.show_features().caption.object and "GMACs" in app.show_features().caption.object
+    assert app.show_features().grid_src.data["image"] == [] and app.show_features().maps is None
+    app.show_features().show_layer(1)   # selecting a layer keeps the reason on screen
+    assert "Feature maps skipped" in app.show_features().caption.object
 
 
 def test_a_failing_forward_pass_is_shown_and_leaves_no_stale_maps(monkeypatch) -> None:
     app = Explorer(live=True)
     app.select("Conv1")
     app.state.select(1)
-    assert app.features.grid_src.data["image"]
+    assert app.show_features().grid_src.data["image"]
 
     def boom(*_a, **_k):
         raise MemoryError("array is too big")
     monkeypatch.setattr(featureview, "compute", boom)
     assert app.apply_json(small()) is None
     assert app.network.name == "Small"
-    assert "Feature maps could not be computed" in app.features.caption.object
-    assert "array is too big" in app.features.caption.object
-    assert app.features.grid_src.data["image"] == [] and app.features.maps is None
+    assert "Feature maps could not be computed" in app.show_features().caption.object
+    assert "array is too big" in app.show_features().caption.object
+    assert app.show_features().grid_src.data["image"] == [] and app.show_features().maps is None
 
 
 def test_any_failure_while_showing_restores_the_last_valid_network(monkeypatch) -> None:
@@ -157,7 +157,7 @@ def test_a_stale_selection_from_the_browser_is_put_back() -> None:
     app.state.select(1)
     app.views.source.selected.indices = [5]          # what the browser's late message does
     assert app.views.source.selected.indices == [1]
-    assert app.editor.index == 1 and app.features.index == 1
+    assert app.editor.index == 1 and app.show_features().index == 1
 
 
 def test_a_long_update_says_so_first_and_a_newer_one_wins(monkeypatch) -> None:
@@ -183,6 +183,6 @@ def test_a_long_update_says_so_first_and_a_newer_one_wins(monkeypatch) -> None:
 
 def test_a_failure_while_selecting_is_shown_on_the_page(monkeypatch) -> None:
     app = Explorer(live=True)
-    monkeypatch.setattr(app.features, "show_layer", lambda _i: (_ for _ in ()).throw(ValueError("no maps")))
+    monkeypatch.setattr(app.show_features(), "show_layer", lambda _i: (_ for _ in ()).throw(ValueError("no maps")))
     app.select("Conv2")
     assert "ValueError: no maps" in app.notice.object and 'role="alert"' in app.notice.object

@@ -27,8 +27,8 @@ def agree(app: Explorer) -> None:
     rows = [r.name for r in state.network.records]
     assert app.views.source.data["name"] == rows
     assert app.views.source.selected.indices == ([] if state.selection is None else [state.selection])
-    assert app.editor.index == app.features.index == state.selection
-    assert app.features.analysis is state.network
+    assert app.editor.index == app.show_features().index == state.selection
+    assert app.show_features().analysis is state.network
     assert decode_arch(app.url_sink.text) == state.network.network
     assert app.editor.json.value == state.network.network.dumps()
     if state.selection not in (None, 0) and state.network.records[state.selection].is_leaf:
@@ -154,8 +154,8 @@ def test_a_failing_view_keeps_the_last_valid_network_in_every_watcher(monkeypatc
     assert message is not None and "unchanged" in message
     assert app.network.name != "ResNet-18 (CIFAR-10)" and app.analysis.total_params == 620_810
     assert "the diagram broke" in app.notice.object
-    assert app.editor.index == app.features.index == app.state.selection == 5
-    assert app.features.analysis is app.state.network
+    assert app.editor.index == app.show_features().index == app.state.selection == 5
+    assert app.show_features().analysis is app.state.network
 
 
 def test_import_shows_the_importers_notes(monkeypatch) -> None:
@@ -191,10 +191,10 @@ def test_a_selected_merge_shows_its_output_and_its_receptive_field() -> None:
     app.select("inception3a.cat")
     record = app.analysis.record("inception3a.cat")
     assert record.output_shape == (256, 16, 16)
-    assert "inception3a.cat" in app.features.caption.object and "256 channels" in app.features.caption.object
-    expected = compute(app.analysis, app.features.sample.value).outputs[record.index]
-    assert (app.features.grid_src.data["image"][0] == expected[0][::-1]).all()
-    box = app.features.tap(0.5, 0.5)                       # the centre of channel 0's tile
+    assert "inception3a.cat" in app.show_features().caption.object and "256 channels" in app.show_features().caption.object
+    expected = compute(app.analysis, app.show_features().sample.value).outputs[record.index]
+    assert (app.show_features().grid_src.data["image"][0] == expected[0][::-1]).all()
+    box = app.show_features().tap(0.5, 0.5)                       # the centre of channel 0's tile
     assert box == rf_box(record, 8, 8)
     # stem 3×3 (3), max-pool 3/2 (5, jump 2), then a 3×3 branch: 9×9; the 1×1 branch alone sees 5×5
     assert record.receptive_field == (9, 9) and box[3] - box[1] + 1 == 9

@@ -115,6 +115,11 @@ def layer_button(page: Page, name: str) -> Locator:
     return page.get_by_role("button", name=name, exact=True)
 
 
+def show_feature_maps(page: Page) -> None:
+    """Press "Show feature maps" (the feature view is built on first use)."""
+    page.get_by_role("button", name="Show feature maps").click()
+
+
 def card(page: Page) -> Locator:
     return page.locator("#layer-details")
 

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from a11y_support import axe_violations, check_quiz_off_and_on, contrast, describe, expand_editor_cards, select
-from e2e_support import card, expected_total, total_cell, wait_ready
+from e2e_support import card, expected_total, show_feature_maps, total_cell, wait_ready
 from explorer.spec import default_network, from_json
 
 pytestmark = pytest.mark.e2e
@@ -67,6 +67,7 @@ def test_desktop_server_has_no_axe_violations(page: Page, server_url: str) -> No
     page.goto(server_url)
     wait_ready(page)
     select(page, "Conv2", live=True)
+    show_feature_maps(page)
     expect(page.get_by_text("Conv2: 64 channels of 16×16")).to_be_visible()   # the feature maps
     expand_editor_cards(page)
     check_quiz_off_and_on(page, "desktop server, Conv2 selected, editor and feature maps shown")

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e_support import ROOT, block_centre, card, layer_button, wait_ready
+from e2e_support import ROOT, block_centre, card, layer_button, show_feature_maps, wait_ready
 from explorer.analysis import analyse
 from explorer.spec import from_json
 from explorer.urlstate import encode_arch
@@ -149,6 +149,7 @@ def test_the_server_shows_hostile_names_literally_and_runs_none(page: Page, serv
     expect(card(page).locator("h2")).to_have_text(LAYER_PAYLOADS[0])
     assert_nothing_ran(page, "page load with #arch= and #layer=")
     # feature maps: the caption names the layer literally; tap a pixel of a map
+    show_feature_maps(page)
     expect(page.get_by_text(f"{LAYER_PAYLOADS[0]}: 8 channels of 16×16")).to_be_visible()
     canvas_box = page.evaluate("""() => {
       for (const doc of Bokeh.documents) {
@@ -208,6 +209,7 @@ def test_an_over_budget_network_skips_only_the_feature_maps(page: Page, server_u
     big = from_json(_convs(512, 4))      # 29 GMACs: over the desktop budget of 20
     page.goto(server_url + "#layer=Conv2&arch=" + encode_arch(big))
     wait_ready(page)
+    show_feature_maps(page)
     macs = analyse(big).total_macs
     expect(page.get_by_text(f"Feature maps skipped: this network needs {macs / 1e9:,.1f} GMACs")).to_be_visible()
     expect(card(page).locator("h2")).to_have_text("Conv2")
@@ -218,6 +220,7 @@ def test_a_long_forward_pass_shows_a_busy_message_first(page: Page, server_url: 
     slow = from_json(_convs(384, 2))     # ~5.5 GMACs: a few seconds of numpy
     page.goto(server_url + "#layer=Conv2&arch=" + encode_arch(slow))
     wait_ready(page)
+    show_feature_maps(page)
     # the page's busy line, or the feature maps' own one, is up before the maps arrive
     busy = page.get_by_text("Computing the feature maps").or_(page.get_by_text("Working: showing “2 convs"))
     expect(busy.first).to_be_visible()

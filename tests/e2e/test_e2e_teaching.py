@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e_support import card, deep_active, expected_layers, layer_button, wait_ready
+from e2e_support import card, deep_active, expected_layers, layer_button, show_feature_maps, wait_ready
 from explorer.analysis import analyse
 from explorer.spec import default_network
 from explorer.stepper import stepper_data
@@ -25,6 +25,7 @@ def test_feature_maps_of_conv2_for_a_chosen_image(page: Page, server_url: str) -
     page.goto(server_url)
     wait_ready(page)
     layer_button(page, "Conv2").click()
+    show_feature_maps(page)
     page.get_by_label("Sample image").select_option("Vertical stripes")
     expect(page.get_by_text("Conv2: 64 channels of 16×16")).to_be_visible()
     page.wait_for_function(f"({GRID_IMAGES})() === 64")
@@ -82,6 +83,7 @@ def test_live_page_fits_a_phone_with_feature_maps_shown(new_page, server_url: st
     page.goto(server_url)
     wait_ready(page)
     layer_button(page, "Conv2").click()
+    show_feature_maps(page)
     expect(page.get_by_text("Conv2: 64 channels of 16×16")).to_be_visible()
     width, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert width <= client, f"the page is {width} px wide on a {client} px screen"

@@ -19,6 +19,7 @@ from a11y_support import (  # noqa: E402
     expand_editor_cards,
     select,
 )
+from e2e_support import show_feature_maps  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 DESKTOP = {"width": 1280, "height": 900}
@@ -56,6 +57,7 @@ def test_live_tier_has_no_axe_violations(real_site, new_context):
         select(page, "BN1", live=True)                      # float and bool fields
         assert_no_violations(page, "live site, BN1's form")
         select(page, "Conv2", live=True)
+        show_feature_maps(page)
         expect(page.get_by_text("Conv2: 64 channels of 16×16")).to_be_visible()   # the feature maps
         expand_editor_cards(page)
         check_quiz_off_and_on(page, "live site, Conv2 selected, editor and feature maps shown")

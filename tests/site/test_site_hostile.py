@@ -64,6 +64,7 @@ def test_hostile_names_in_the_live_site(real_site, new_context):
         for name in reversed(LAYER_PAYLOADS):
             page.get_by_role("button", name=name, exact=True).click()
             card.locator("h2").filter(has_text=name).wait_for(timeout=15_000)
+        page.get_by_role("button", name="Show feature maps").click()
         page.get_by_text(f"{LAYER_PAYLOADS[0]}: 8 channels of 16×16").wait_for(timeout=30_000)
         assert page.evaluate(PWNED_JS) == []
         # a pasted link with another network is applied by Python, without a reload
