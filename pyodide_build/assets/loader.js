@@ -53,6 +53,7 @@
     ui.pct.textContent = pct + "%";
     ui.fill.style.width = pct + "%";
     ui.bar.setAttribute("aria-valuenow", String(pct));
+    updateGate();
   }
   function notifyHost(extra) {
     if (!embedded) return;
@@ -80,6 +81,7 @@
     html.setAttribute("data-tier", tier);
     mark("tier_" + tier);
     renderTier();
+    updateGate();
     notifyHost({});
     document.dispatchEvent(new CustomEvent("cnn-explorer:tier", { detail: { tier: tier, reason: reason } }));
   }
@@ -88,6 +90,38 @@
     if (detail) console.error("[cnn-explorer] live tier failed:", detail);
     setTier("error", CFG.errorPrefix + reason);
     registerServiceWorker();
+  }
+
+  /* ------------------------------------------------------------ editing waits for Python */
+  // The prerendered editor and the "Show feature maps" button need Python: until the live
+  // document replaces them they are disabled (inert, dimmed) under one line that says when
+  // editing works, with the loading progress, or why it will not (docs/design.md §5).
+  var GATED = ".cnnx-part-editor, .cnnx-part-features";
+  var gateNotes = [];
+  function gateText() {
+    if (api.tier === "error") return "Editing needs Python, which could not start in this page: " + api.reason;
+    if (!CFG.live) return "Editing needs Python, which this page does not start (static mode).";
+    var pct = api.progress ? " (" + api.progress.pct + "%)" : "";
+    return "Editing will be available in a few seconds, once Python has loaded" + pct + ".";
+  }
+  function gateEditing() {
+    if (api.tier === "live") return;
+    deepAll(GATED).forEach(function (el) {
+      if (el.inert) return;
+      el.inert = true;
+      el.style.opacity = "0.55";
+      var note = document.createElement("p");
+      note.className = "cnnx-wait-note";
+      note.style.cssText = "margin:8px 0 0;padding:6px 10px;border-left:4px solid #0969da;" +
+        "background:#ddf4ff;color:#1f2328;font-size:14px";
+      note.textContent = gateText();
+      el.parentNode.insertBefore(note, el);
+      gateNotes.push(note);
+    });
+  }
+  function updateGate() {
+    var text = gateText();
+    gateNotes.forEach(function (n) { if (n.isConnected && n.textContent !== text) n.textContent = text; });
   }
 
   /* ------------------------------------------------------------ auto height (iframe) */
@@ -331,6 +365,7 @@
         root_els.forEach(function (el) { el.innerHTML = ""; });
         if (staticJson) {
           await Bokeh.embed.embed_items(staticJson.textContent, CFG.staticRenderItems || []);
+          gateEditing();
         }
         throw e;
       }
@@ -469,6 +504,7 @@
     // the first paint of the prerendered document (first clickable layer)
     prerendered().then(function () {
       mark("prerendered");
+      gateEditing();
       notifyHost({});
       if (when === "late") setTimeout(startWorker, 0);
     });

@@ -92,6 +92,52 @@ def release(page, held: list) -> None:
     held.pop().continue_()
 
 
+# for each button text: is the (first) button with that text inside an inert subtree?
+INERT_BUTTONS = """(texts) => {
+  const found = {};
+  (function walk(root) {
+    for (const el of root.querySelectorAll("*")) {
+      if (el.tagName === "BUTTON" && !(el.textContent.trim() in found)) found[el.textContent.trim()] = el;
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+  })(document);
+  return texts.map((t) => {
+    for (let el = found[t]; el; el = el.parentElement || (el.getRootNode() && el.getRootNode().host)) {
+      if (el.inert) return true;
+    }
+    return found[t] ? false : null;
+  });
+}"""
+
+
+def test_editing_is_disabled_with_the_progress_until_python_is_live(real_site, new_context):
+    """Static tier: the editor and the feature-map button are inert under a line that says
+    when editing works; live: the line is gone and the same controls work."""
+    from playwright.sync_api import expect
+    out, report, _ = real_site
+    if not report.live:
+        pytest.skip(NO_NUMPY_REASON)
+    ctx, _ = new_context(viewport={"width": 1280, "height": 900})
+    held = hold_worker(ctx)
+    page = ctx.new_page()
+    with serve(out) as srv:
+        page.goto(srv.url + "index.html")
+        notes = page.locator(".cnnx-wait-note")
+        expect(notes).to_have_count(2)                      # the editor and the feature maps
+        expect(notes.first).to_contain_text("Editing will be available in a few seconds")
+        # inert: out of the tab order and the accessibility tree, so no dead control is offered
+        assert page.evaluate(INERT_BUTTONS, ["Insert after selected", "Show feature maps"]) == [True, True]
+        release(page, held)
+        expect(notes.first).to_contain_text("%")            # the loading progress, as it goes
+        assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
+        expect(notes).to_have_count(0)
+        assert page.evaluate(INERT_BUTTONS, ["Insert after selected", "Show feature maps"]) == [False, False]
+        expect(page.get_by_role("button", name="Insert after selected")).to_be_enabled()
+        page.get_by_role("button", name="Conv2", exact=True).click()
+        page.get_by_role("button", name="Show feature maps").click()
+        page.get_by_text("Conv2: 64 channels of 16×16").wait_for(timeout=30_000)
+
+
 def test_fragment_selection_survives_the_hand_off(real_site, new_context):
     """#layer=Conv2: Conv2's card in the static tier and once Python is live (it used to fall
     back to the placeholder), with no CSP violation; clicks keep working after the swap."""
