@@ -1,6 +1,7 @@
 """Benchmark the offline Pyodide site (python -m pyodide_build) in headless Chromium.
 
     python bench/site.py [--site DIR | --entry SCRIPT] [--runs N] [--warm N] [--json OUT]
+                         [--baseline REF | --baseline-site DIR]
 
 Builds the site (unless --site is given), serves it from 127.0.0.1 and measures, side by
 side with the goals:
@@ -13,6 +14,10 @@ side with the goals:
 - per-phase breakdown from the page's marks (ms since navigation start) and the size of
   every component on disk and gzipped.
 Every request is recorded; any that is not for 127.0.0.1 is reported (and exits 1).
+
+With --baseline REF (a git commit, e.g. HEAD~3) the site of that commit is built with its
+own builder and measured in the same run, alternating load by load with this one, and every
+figure is printed for both builds side by side (the machine's noise hits both alike).
 """
 from __future__ import annotations
 
@@ -159,11 +164,140 @@ def fmt(v):
     return "—" if v is None else f"{v / 1000:6.2f} s"
 
 
+def build_site(entry: Path | None, dest: Path) -> float:
+    """Build this checkout's site into `dest`; returns seconds."""
+    from pyodide_build.build import DEFAULT_ENTRY, Options, build
+    t0 = time.perf_counter()
+    report = build(Options(out=dest, entry=entry or DEFAULT_ENTRY), log=lambda m: None)
+    if not report.live:
+        print("note: the site was built without the live tier (numpy wheel missing)")
+    return time.perf_counter() - t0
+
+
+def build_ref(ref: str, dest: Path) -> float:
+    """Build the site of git commit `ref` with that commit's own builder (a temporary worktree)."""
+    import subprocess
+    work = dest.parent / "baseline-checkout"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(work), ref], check=True)
+    try:
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "pyodide_build", "--out", str(dest)], cwd=work,
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"building {ref} failed:\n{proc.stderr[-2000:]}")
+        return time.perf_counter() - t0
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(work)], check=False)
+
+
+def measure(sites: dict[str, Path], args) -> tuple[dict, list[str]]:
+    """{label: {"cold": [...], "warm": [...]}}, loads alternating between the sites."""
+    from playwright.sync_api import sync_playwright
+    servers = {label: serve(site) for label, site in sites.items()}
+    timeout_ms = args.timeout * 1000
+    outside: list[str] = []
+    results = {label: {"cold": [], "warm": []} for label in sites}
+
+    def watch(ctx):
+        ctx.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1:", "blob:",
+                                                              "data:")) else outside.append(r.url))
+
+    def url(label):
+        return servers[label][1] + "index.html" + args.query
+
+    probe = PROBE % {"layer": json.dumps(args.layer), "expect": json.dumps(args.expect)}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for _ in range(args.runs):
+            for label in sites:
+                ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+                ctx.add_init_script(probe)
+                watch(ctx)
+                results[label]["cold"].append(measure_load(ctx.new_page(), url(label), args.layer,
+                                                           args.expect, timeout_ms))
+                ctx.close()
+        browser.close()
+        if args.warm:
+            with tempfile.TemporaryDirectory(prefix="bench-profile-") as prof:
+                pages = {}
+                for label in sites:        # one persistent profile per site, both open at once
+                    ctx = p.chromium.launch_persistent_context(
+                        f"{prof}/{label}", executable_path=CHROMIUM, args=ARGS,
+                        viewport={"width": 1280, "height": 900})
+                    ctx.add_init_script(probe)
+                    watch(ctx)
+                    page = ctx.new_page()
+                    first = measure_load(page, url(label), args.layer, args.expect, timeout_ms)
+                    if first["tier"] == "live":
+                        page.wait_for_function("document.documentElement.dataset.offline === 'ready'",
+                                               timeout=timeout_ms)
+                    pages[label] = (ctx, page)
+                for _ in range(args.warm):
+                    for label, (_ctx, page) in pages.items():
+                        results[label]["warm"].append(measure_load(page, url(label), args.layer,
+                                                                   args.expect, timeout_ms))
+                for ctx, _page in pages.values():
+                    ctx.close()
+    for httpd, _ in servers.values():
+        httpd.shutdown()
+    return results, outside
+
+
+def cell(rows, key):
+    vals = [r.get(key) for r in rows]
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return "—"
+    return f"{fmt(med(vals)).strip()} ({min(vals) / 1000:.2f}–{max(vals) / 1000:.2f})"
+
+
+def phase(rows, a, b):
+    vals = [r["marks"][b] - r["marks"][a] for r in rows if a in r["marks"] and b in r["marks"]]
+    return "—" if not vals else f"{med(vals):.0f} ms"
+
+
+def report(results: dict, sites: dict[str, Path]) -> None:
+    labels = list(results)
+    cols = [(label, kind) for label in labels for kind in ("cold", "warm")]
+    head = "".join(f"{label + ' ' + ('cold' if k == 'cold' else 'warm (SW)'):>24}" for label, k in cols)
+    n = {label: (len(r["cold"]), len(r["warm"])) for label, r in results.items()}
+    print("runs (cold, warm): " + ", ".join(f"{label} {c}+{w}" for label, (c, w) in n.items())
+          + "; medians (min–max)\n")
+    print(f"{'metric':30} {'goal':>8}" + head)
+    for metric, key, goal in (("first clickable layer", "first_clickable", "first_clickable"),
+                              ("navigation -> live Python", "live", "cold_live")):
+        row = "".join(f"{cell(results[label][k], key):>24}" for label, k in cols)
+        print(f"{metric:30} {fmt(GOALS[goal]):>8}" + row)
+    print(f"{'':30} {'':>8}   (goals: warm live {fmt(GOALS['warm_live']).strip()}, "
+          f"cold live {fmt(GOALS['cold_live']).strip()})")
+    for label in labels:
+        rows = results[label]["cold"] + results[label]["warm"]
+        tiers = {r["tier"] for r in rows}
+        if tiers != {"live"}:
+            print(f"  {label}: tiers reached {sorted(tiers)}; reasons: "
+                  f"{sorted({r['reason'] for r in rows if r['reason']})}")
+    print(f"\n{'phase (median ms)':39}" + head)
+    for label_, a, b in PHASES:
+        print(f"{label_:39}" + "".join(f"{phase(results[label][k], a, b):>24}" for label, k in cols))
+    comps = {label: sizes(site) for label, site in sites.items()}
+    names = sorted({c for cs in comps.values() for c in cs},
+                   key=lambda c: -max(cs.get(c, [0, 0])[0] for cs in comps.values()))
+    print(f"\n{'component (MB on disk / gzip)':38}" + "".join(f"{label:>24}" for label in labels))
+    for c in names:
+        print(f"{c:38}" + "".join(f"{'%.2f / %.2f' % tuple(v / 1e6 for v in comps[label].get(c, [0, 0])):>24}"
+                                  for label in labels))
+    totals = {label: [sum(v[i] for v in cs.values()) for i in (0, 1)] for label, cs in comps.items()}
+    print(f"{'TOTAL':38}" + "".join(f"{'%.2f / %.2f' % (t[0] / 1e6, t[1] / 1e6):>24}" for t in totals.values())
+          + f"   (goal ≤ {SIZE_GOALS[0] / 1e6:.0f} / ≤ {SIZE_GOALS[1] / 1e6:.0f})")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--site", type=Path, help="an already built site (else build one)")
     ap.add_argument("--entry", type=Path, default=None,
                     help="app script to build (default: explorer/app/entry.py)")
+    ap.add_argument("--baseline", metavar="REF", help="also build and measure git commit REF")
+    ap.add_argument("--baseline-site", type=Path, metavar="DIR", help="an already built baseline site")
     ap.add_argument("--runs", type=int, default=3, help="cold runs (fresh profile each)")
     ap.add_argument("--warm", type=int, default=3, help="warm reloads (service worker)")
     ap.add_argument("--layer", default="Conv2")
@@ -174,104 +308,30 @@ def main(argv=None) -> int:
     ap.add_argument("--throttle", type=float, default=0.0, metavar="MBIT",
                     help="emulate a network of MBIT Mbit/s and 20 ms latency (DevTools)")
     args = ap.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)
 
     THROTTLE["mbps"] = args.throttle
-    tmp = None
-    site = args.site
-    build_seconds = None
-    if site is None:
-        from pyodide_build.build import DEFAULT_ENTRY, Options, build
-        tmp = tempfile.TemporaryDirectory(prefix="bench-site-")
-        site = Path(tmp.name) / "site"
-        t0 = time.perf_counter()
-        report = build(Options(out=site, entry=args.entry or DEFAULT_ENTRY), log=lambda m: None)
-        build_seconds = time.perf_counter() - t0
-        if not report.live:
-            print("note: the site was built without the live tier (numpy wheel missing)")
-    site = site.resolve()
-
-    from playwright.sync_api import sync_playwright
-    httpd, base = serve(site)
-    url = base + "index.html" + args.query
-    timeout_ms = args.timeout * 1000
-    outside: list[str] = []
-
-    def watch(ctx):
-        ctx.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1:", "blob:",
-                                                              "data:")) else outside.append(r.url))
-
-    cold, warm = [], []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        probe = PROBE % {"layer": json.dumps(args.layer), "expect": json.dumps(args.expect)}
-        for _ in range(args.runs):
-            ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-            ctx.add_init_script(probe)
-            watch(ctx)
-            cold.append(measure_load(ctx.new_page(), url, args.layer, args.expect, timeout_ms))
-            ctx.close()
-        browser.close()
-        if args.warm:
-            with tempfile.TemporaryDirectory(prefix="bench-profile-") as prof:
-                ctx = p.chromium.launch_persistent_context(
-                    prof, executable_path=CHROMIUM, args=ARGS,
-                    viewport={"width": 1280, "height": 900})
-                ctx.add_init_script(probe)
-                watch(ctx)
-                page = ctx.new_page()
-                first = measure_load(page, url, args.layer, args.expect, timeout_ms)
-                if first["tier"] == "live":
-                    page.wait_for_function(
-                        "document.documentElement.dataset.offline === 'ready'", timeout=timeout_ms)
-                for _ in range(args.warm):
-                    warm.append(measure_load(page, url, args.layer, args.expect, timeout_ms))
-                ctx.close()
-    httpd.shutdown()
-
-    comps = sizes(site)
-    total = sum(v[0] for v in comps.values())
-    total_gz = sum(v[1] for v in comps.values())
-
-    print(f"\nsite: {site}" + (f"  (built in {build_seconds:.0f} s)" if build_seconds else ""))
-    print(f"runs: {len(cold)} cold, {len(warm)} warm; medians (min–max)\n")
-    print(f"{'metric':34} {'goal':>9} {'cold':>22} {'warm (SW)':>22}")
-
-    def cell(rows, key):
-        vals = [r[key] if key != "live" else r["live"] for r in rows]
-        vals = [v for v in vals if v is not None]
-        if not vals:
-            return "—"
-        return f"{fmt(med(vals)).strip()} ({min(vals) / 1000:.2f}–{max(vals) / 1000:.2f})"
-
-    print(f"{'first clickable layer':34} {fmt(GOALS['first_clickable']):>9} "
-          f"{cell(cold, 'first_clickable'):>22} {cell(warm, 'first_clickable'):>22}")
-    print(f"{'navigation -> live Python':34} {fmt(GOALS['cold_live']):>9} "
-          f"{cell(cold, 'live'):>22} {cell(warm, 'live'):>22}   (warm goal {fmt(GOALS['warm_live']).strip()})")
-    tiers = {r["tier"] for r in cold + warm}
-    if tiers != {"live"}:
-        print(f"  tiers reached: {sorted(tiers)}; reasons: "
-              f"{sorted({r['reason'] for r in cold + warm if r['reason']})}")
-    print(f"\n{'phase (median ms)':34} {'':>9} {'cold':>22} {'warm (SW)':>22}")
-    def ph(rows, a, b):
-        vals = [r["marks"][b] - r["marks"][a] for r in rows
-                if a in r["marks"] and b in r["marks"]]
-        return "—" if not vals else f"{med(vals):.0f} ms"
-
-    for label, a, b in PHASES:
-        print(f"{label:34} {'':>9} {ph(cold, a, b):>22} {ph(warm, a, b):>22}")
-    print(f"\n{'component':38} {'on disk':>10} {'gzip':>10}")
-    for c, (s, g) in sorted(comps.items(), key=lambda kv: -kv[1][0]):
-        print(f"{c:38} {s / 1e6:7.2f} MB {g / 1e6:7.2f} MB")
-    print(f"{'TOTAL':38} {total / 1e6:7.2f} MB {total_gz / 1e6:7.2f} MB   "
-          f"(goal ≤ {SIZE_GOALS[0] / 1e6:.0f} MB / ≤ {SIZE_GOALS[1] / 1e6:.0f} MB gzip)")
-    if outside:
-        print(f"\nREQUESTS OUTSIDE 127.0.0.1: {sorted(set(outside))}")
-    if args.json:
-        args.json.write_text(json.dumps({"cold": cold, "warm": warm, "sizes": comps,
-                                         "total": total, "total_gzip": total_gz,
-                                         "outside": outside}, indent=1))
-    if tmp is not None:
-        tmp.cleanup()
+    with tempfile.TemporaryDirectory(prefix="bench-site-") as tmp:
+        sites: dict[str, Path] = {}
+        if args.baseline_site or args.baseline:
+            base = args.baseline_site
+            if base is None:
+                base = Path(tmp) / "baseline"
+                print(f"built {args.baseline} in {build_ref(args.baseline, base):.0f} s")
+            sites[f"before ({args.baseline or 'given'})"[:22]] = base.resolve()
+        site = args.site
+        if site is None:
+            site = Path(tmp) / "site"
+            print(f"built this checkout in {build_site(args.entry, site):.0f} s")
+        sites["this build"] = site.resolve()
+        results, outside = measure(sites, args)
+        print("\nsites: " + ", ".join(f"{label} = {path}" for label, path in sites.items()))
+        report(results, sites)
+        if outside:
+            print(f"\nREQUESTS OUTSIDE 127.0.0.1: {sorted(set(outside))}")
+        if args.json:
+            args.json.write_text(json.dumps({"results": results, "outside": outside,
+                                             "sizes": {k: sizes(v) for k, v in sites.items()}}, indent=1))
     return 1 if outside else 0
 
 
