@@ -32,12 +32,8 @@ def run_soon(callback: Callable[[], None]) -> bool:
     """Run `callback` after the current changes reach the browser (so a busy message shows
     first); False when there is no event loop to wait for (then the caller runs it now)."""
     doc = pn.state.curdoc
-    if doc is not None and doc.session_context is not None:      # Panel server
-        # Not a next-tick callback: Panel defers the message's model update itself, and the
-        # websocket write needs further turns of the loop (measured: 50 ms was too little
-        # on a loaded machine).
-        doc.add_timeout_callback(callback, 200)
-        return True
+    # Pyodide first: Panel gives the document there a mock session context too, and Bokeh's
+    # timeout callbacks need its server machinery (not shipped in the site's bokeh wheel).
     if sys.platform == "emscripten":                              # Pyodide: let the worker post the patch
         import asyncio
 
@@ -50,5 +46,11 @@ def run_soon(callback: Callable[[], None]) -> bool:
             with set_curdoc(doc):
                 callback()
         asyncio.get_event_loop().call_later(0.02, run)
+        return True
+    if doc is not None and doc.session_context is not None:      # Panel server
+        # Not a next-tick callback: Panel defers the message's model update itself, and the
+        # websocket write needs further turns of the loop (measured: 50 ms was too little
+        # on a loaded machine).
+        doc.add_timeout_callback(callback, 200)
         return True
     return False

@@ -109,3 +109,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def card_shows(page, text: str, timeout=10000):
+    page.locator("#layer-details").filter(has_text=text).wait_for(timeout=timeout)
+
+
+def hold_worker(ctx) -> list:
+    """Hold back the worker script (Python cannot start) until the test releases it."""
+    held: list = []
+    ctx.route("**/assets/worker.js", lambda route: held.append(route))
+    return held
+
+
+def release(page, held: list) -> None:
+    page.wait_for_function("window.cnnExplorer && window.cnnExplorer.marks.prerendered >= 0")
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the page never asked for the worker"
+    held.pop().continue_()

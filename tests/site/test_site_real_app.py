@@ -4,7 +4,8 @@ The site is built once per session (`real_site` in conftest.py)."""
 from __future__ import annotations
 
 import pytest
-from site_helpers import LIVE_TIMEOUT_MS, NO_NUMPY_REASON, PROJECT, serve, wait_tier
+from site_helpers import (LIVE_TIMEOUT_MS, NO_NUMPY_REASON, PROJECT, card_shows, hold_worker, release,
+                          serve, wait_tier)
 
 from pyodide_build.build import DEFAULT_ENTRY
 
@@ -69,27 +70,6 @@ DOM_STATE = """() => {
   })(document);
   return {open, pressed};
 }"""
-
-
-def card_shows(page, text: str, timeout=10000):
-    page.locator("#layer-details").filter(has_text=text).wait_for(timeout=timeout)
-
-
-def hold_worker(ctx) -> list:
-    """Hold back the worker script (Python cannot start) until the test releases it."""
-    held: list = []
-    ctx.route("**/assets/worker.js", lambda route: held.append(route))
-    return held
-
-
-def release(page, held: list) -> None:
-    page.wait_for_function("window.cnnExplorer && window.cnnExplorer.marks.prerendered >= 0")
-    for _ in range(100):
-        if held:
-            break
-        page.wait_for_timeout(50)
-    assert held, "the page never asked for the worker"
-    held.pop().continue_()
 
 
 # for each button text: is the (first) button with that text inside an inert subtree?
