@@ -260,6 +260,7 @@ def report(results: dict, sites: dict[str, Path]) -> None:
     labels = list(results)
     cols = [(label, kind) for label in labels for kind in ("cold", "warm")]
     head = "".join(f"{label + ' ' + ('cold' if k == 'cold' else 'warm (SW)'):>24}" for label, k in cols)
+    print("\n" + ", ".join(f"{label} = {path}" for label, path in sites.items()))
     n = {label: (len(r["cold"]), len(r["warm"])) for label, r in results.items()}
     print("runs (cold, warm): " + ", ".join(f"{label} {c}+{w}" for label, (c, w) in n.items())
           + "; medians (min–max)\n")
@@ -318,14 +319,15 @@ def main(argv=None) -> int:
             if base is None:
                 base = Path(tmp) / "baseline"
                 print(f"built {args.baseline} in {build_ref(args.baseline, base):.0f} s")
-            sites[f"before ({args.baseline or 'given'})"[:22]] = base.resolve()
+            sites["before"] = base.resolve()
         site = args.site
         if site is None:
             site = Path(tmp) / "site"
             print(f"built this checkout in {build_site(args.entry, site):.0f} s")
-        sites["this build"] = site.resolve()
+        sites["this"] = site.resolve()
         results, outside = measure(sites, args)
-        print("\nsites: " + ", ".join(f"{label} = {path}" for label, path in sites.items()))
+        if args.baseline:
+            print(f"\nbefore = git commit {args.baseline}; this = the checkout")
         report(results, sites)
         if outside:
             print(f"\nREQUESTS OUTSIDE 127.0.0.1: {sorted(set(outside))}")

@@ -45,10 +45,16 @@
     ui.fill = ui.box.querySelector(".cnn-status-fill");
   }
   var pending = null;
+  // a link that carries its own network (#arch=…) shows the prerendered default network
+  // until Python can load it: say so, rather than show the wrong network silently
+  function linkedNetwork() { return /(^#|&)arch=/.test(location.hash); }
+  var LINK_WAIT = " The network in this link appears once Python is ready.";
+  var LINK_STATIC = " The network in this link needs Python: this is the default network.";
   function showProgress(label, pct) {
     api.progress = { label: label, pct: pct };
     if (!ui.box) { pending = api.progress; return; }
     if (api.tier !== "static") return;
+    if (linkedNetwork()) label += LINK_WAIT;
     if (ui.text.textContent !== label) ui.text.textContent = label;
     ui.pct.textContent = pct + "%";
     ui.fill.style.width = pct + "%";
@@ -70,7 +76,7 @@
     } else if (api.tier === "error") {
       ui.box.hidden = false;
       ui.box.classList.add("cnn-status-error");
-      ui.text.textContent = api.reason;
+      ui.text.textContent = api.reason + (linkedNetwork() ? LINK_STATIC : "");
       ui.pct.textContent = "";
       ui.bar.hidden = true;
     }
@@ -490,6 +496,7 @@
   function onReady() {
     bindUI();
     if (pending) showProgress(pending.label, pending.pct);
+    else if (CFG.live && ui.box) showProgress(ui.text.textContent, 0);
     renderTier();
     if (!CFG.live) {
       if (CFG.staticRequested && ui.box) {
@@ -497,6 +504,7 @@
         ui.pct.textContent = "";
         ui.bar.hidden = true;
       }
+      if (ui.box && linkedNetwork()) ui.text.textContent += LINK_STATIC;
       setTier("static");
       registerServiceWorker();
     }

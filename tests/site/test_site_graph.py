@@ -75,7 +75,8 @@ def static_snapshot(page: Page) -> dict[str, Any]:
             "pressed": page.locator("button[data-i][aria-pressed=true]").count(),
             "buttons": [t.strip() for t in page.locator("button[data-i]").all_text_contents()],
             "treeitems": page.get_by_role("treeitem").count(),
-            "hash": page.evaluate("decodeURIComponent(location.hash)")}
+            "hash": page.evaluate("decodeURIComponent(location.hash)"),
+            "status": page.locator("#cnn-status").text_content()}
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +119,7 @@ def test_a_nested_layer_in_the_link_is_selected_with_its_blocks_open(resnet_page
     assert static["buttons"] == default, static["buttons"]
     assert static["heading"] == 0 and static["pressed"] == 0 and static["treeitems"] == 0, static
     assert f"layer={DOWNSAMPLE}" in static["hash"] and "arch=" in static["hash"]
+    assert "The network in this link appears once Python is ready" in static["status"], static["status"]
     analysis = analyse(preset(IMAGENET))
     record = analysis.record(DOWNSAMPLE)
     assert record.params == 64 * 128 * 1 * 1
