@@ -19,7 +19,7 @@ from ..codegen import class_name, module_source
 from .insights import budget_html, conventions_html
 from .quiz import TOGGLE
 from .theme import CSS
-from .graphview import PX_PER_LANE, PX_PER_SLOT
+from .graphview import ONE_OPEN_LANES, PX_PER_LANE, PX_PER_SLOT
 from .viewmodel import (EMPTY_CARD, DiagramModel, diagram_model, legend_html, nav_html, summary_line,
                         table_html)
 
@@ -98,6 +98,15 @@ def _min_width(model: DiagramModel) -> int | None:
     return model.width if model.arcs is None else None
 
 
+def _height(model: DiagramModel) -> int:
+    """The figure's height: a graph network's box starts as tall as the drawing with one
+    top-level block open (assets/graph.js grows it further only when a drawing needs it)."""
+    cols = model.columns
+    if model.arcs is None or not any(k == 1 and p == -1 for k, p in zip(cols["node"], cols["parent"])):
+        return model.height
+    return max(model.height, round(PX_PER_LANE * ONE_OPEN_LANES) + 30)
+
+
 def _graph_svg(model: DiagramModel) -> str:
     """A graph network's diagram as first shown (blocks closed), in SVG."""
     cols, sx, sy = model.columns, PX_PER_SLOT, PX_PER_LANE
@@ -152,7 +161,7 @@ class Views:
         return CustomJS(args=dict(tier=tier or ""), code=_asset("graph.js") + "\n" + _asset("on_ready.js"))
 
     def _figure(self, model: DiagramModel) -> figure:
-        fig = figure(name="cnnx-part-diagram", height=model.height, min_width=_min_width(model),
+        fig = figure(name="cnnx-part-diagram", height=_height(model), min_width=_min_width(model),
                      sizing_mode="stretch_width", x_range=Range1d(*_x_range(model)), y_range=Range1d(*_y_range(model)),
                      toolbar_location="right", tools="", outline_line_color=None, min_border=4)
         fig.axis.visible = False
@@ -207,7 +216,7 @@ class Views:
         self.figure.x_range.update(**dict(zip(("start", "end"), _x_range(model))))
         self.figure.y_range.update(**dict(zip(("start", "end"), _y_range(model))))
         self.figure.min_width = _min_width(model)
-        self.figure.height = model.height
+        self.figure.height = _height(model)
         self._pan_for(model, self.figure)
         self.legend.text = legend_html(model)
         self.summary.text = f'<p class="cnnx-hint">{summary_line(analysis)}</p>'

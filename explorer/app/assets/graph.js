@@ -131,14 +131,21 @@
   // keeps a fixed scale (SLOT px a slot, LANE px a lane) and moves inside the box through the
   // ranges: a sideways drag (PanTool), a sideways wheel or trackpad swipe, and the selection.
   // The box's height grows to the tallest drawing shown and shrinks only when `exact` (Expand
-  // all, Collapse all), so opening and closing a block never resizes the figure once it has
-  // been as tall. The drawing is top-aligned; x_range.bounds keep it on screen.
+  // all, Collapse all), never below the height of one open top-level block (views._height), so
+  // opening and closing a block resizes the figure only when a drawing is taller than any
+  // before. The drawing is top-aligned; x_range.bounds keep it on screen.
   function frame(fig, L, exact) {
     window.cnnxExtent.set(fig, {width: L.width, top: L.top});
-    const need = Math.round(G.LANE * L.height) + 30;
+    let need = Math.round(G.LANE * L.height) + 30;
+    if (exact && topBlock()) need = Math.max(need, Math.round(G.LANE * (1 + G.HEAD + 0.08)) + 30);   // as views._height
     if (need > fig.height || (exact && need !== fig.height)) fig.height = need;
     wire(fig);
     fit(fig);
+  }
+  function topBlock() {
+    const d = newest("cnnx-layers").data;
+    for (let i = 0; i < d.name.length; i++) if (Number(d.node[i]) === 1 && Number(d.parent[i]) === -1) return true;
+    return false;
   }
   function fit(fig) {
     const ext = window.cnnxExtent.get(fig);
