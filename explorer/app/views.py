@@ -213,7 +213,7 @@ class Views:
         self.arrows.data = model.arrows
         self.arcs.data = model.arcs or _NO_ARCS
         self.source.data = model.columns
-        self.figure.x_range.update(**dict(zip(("start", "end"), _x_range(model))))
+        self.figure.x_range.update(bounds=None, **dict(zip(("start", "end"), _x_range(model))))   # graph.js bounds a graph
         self.figure.y_range.update(**dict(zip(("start", "end"), _y_range(model))))
         self.figure.min_width = _min_width(model)
         self.figure.height = _height(model)
