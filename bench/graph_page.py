@@ -5,10 +5,11 @@
 Not a test: it prints figures and exits 0.
 - Export size (raw, gzip) and the time `python -m explorer export` takes.
 - Python layout (explorer/app/graphview.layout) with every block open.
-- In the page: open/close a block (window.cnnxToggle: layout, diagram, tree and table) until
-  the next animation frame: a top-level block (the box is tall enough for it) and a block whose
-  drawing is taller than the box was (it grows: one relayout of the page); selection → card for a nested
-  layer (opens its blocks on the way); "Expand all". p50/p95 over N rounds.
+- In the page, until the next animation frame: open/close a top-level block (window.cnnxToggle:
+  layout, diagram, tree and table; the diagram box is tall enough for it); a click on its tree
+  item (that and the selection: card, table row, URL); opening a block whose drawing is taller
+  than the box (it grows: one relayout of the page); selection → card for a nested layer (opens
+  its blocks on the way); "Expand all". p50/p95 over N rounds.
 - `--baseline REV` also exports the same network with the code of git revision REV and
   measures both pages in the same browser, round by round in turn (the machine's load hits
   both alike), then prints the two side by side and their ratio.
@@ -53,7 +54,9 @@ TIMED = """async ([code, arg]) => {
 INDEX = "(n) => Bokeh.documents[0].get_model_by_name('cnnx-layers').data.name.indexOf(n)"
 SELECT = "const s = Bokeh.documents[0].get_model_by_name('cnnx-layers'); s.selected.indices = [arg];"
 UNSELECT = "() => Bokeh.documents[0].get_model_by_name('cnnx-layers').selected.indices = []"
-CASES = ("open/close layer3", "open layer3.0 (grows the box)", "select layer3.4.conv2 (opens its blocks)",
+CLICK = """const nav = Bokeh.index.find_one(Bokeh.documents[0].get_model_by_name('cnnx-part-nav'));
+(nav.markup_el || nav.el).querySelector('[role="treeitem"][data-i="' + arg + '"] > .cnnx-ti').click();"""
+CASES = ("open/close layer3", "click layer3 in the tree (open/close, select, card)", "open layer3.0 (grows the box)", "select layer3.4.conv2 (opens its blocks)",
          "expand all")
 
 
@@ -101,6 +104,10 @@ def one_round(b: Build, at: dict[str, int]) -> None:
     for _ in range(2):
         t["open/close layer3"].append(timed(page, "cnnxToggle(arg)", layer3))
         t["open/close layer3"].append(timed(page, "cnnxToggle(arg)", layer3))
+    page.evaluate(UNSELECT)
+    for _ in range(2):
+        t["click layer3 in the tree (open/close, select, card)"].append(timed(page, CLICK, layer3))
+    page.evaluate(UNSELECT)
     page.evaluate("cnnxOpenAll(false)")                            # the box back to its least height
     page.evaluate("(i) => cnnxToggle(i)", layer3)
     t["open layer3.0 (grows the box)"].append(timed(page, "cnnxToggle(arg)", at["layer3.0"]))

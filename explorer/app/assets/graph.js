@@ -7,6 +7,8 @@
   if (window.cnnxOpen == null) window.cnnxOpen = new Set();
   if (window.cnnxExtent == null) window.cnnxExtent = new WeakMap();   // figure → {width, top} of its drawing
   if (window.cnnxWired == null) window.cnnxWired = new WeakSet();     // figure view elements with listeners
+  if (window.cnnxDrawn == null) window.cnnxDrawn = new WeakMap();     // source → [its data, open state] last drawn
+  function openKey() { return [...window.cnnxOpen].join("\n") + "\t" + [...(window.cnnxShut || [])].join("\n"); }
   function newest(name) {
     const docs = Bokeh.documents;
     for (let d = docs.length - 1; d >= 0; d--) {
@@ -200,6 +202,7 @@
     const src = newest("cnnx-layers");
     if (!isGraph(src)) return;
     const d = src.data, L = layout(d);
+    window.cnnxDrawn.set(src, [d, openKey()]);
     for (let i = 0; i < d.name.length; i++) {
       const shown = !Number.isNaN(L.x[i]);
       d.x[i] = L.x[i]; d.y[i] = L.y[i]; d.w[i] = L.w[i]; d.h[i] = L.h[i];
@@ -282,7 +285,9 @@
         }
       }
     }
-    window.cnnxGraphRender();
+    // A click on a block has just drawn its new state (cnnxToggle): draw again only if needed.
+    const drawn = window.cnnxDrawn.get(src);
+    if (changed || drawn == null || drawn[0] !== d || drawn[1] !== openKey()) window.cnnxGraphRender();
     const fig = newest("cnnx-part-diagram");
     if (i !== null && fig != null) reveal(fig, d, i);
     const navEl = host(newest("cnnx-part-nav"));
