@@ -243,6 +243,29 @@ def test_a_sideways_wheel_moves_the_drawing_and_a_vertical_one_scrolls_the_page(
     assert page.evaluate(FIGURE_JS)["start"] == moved
 
 
+def swipe(page: Page, cdp, x: float, y: float, dx: float, dy: float) -> None:
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for k in range(1, 11):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x + dx * k / 10,
+                                                                                      "y": y + dy * k / 10}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    page.wait_for_timeout(300)
+
+
+def test_on_a_phone_a_sideways_swipe_moves_the_drawing_and_a_vertical_one_the_page(new_page, graph_url: str) -> None:
+    page = new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page.goto(graph_url)
+    wait_ready(page)
+    point = block_centre(page, page.evaluate(INDEX_JS, "conv1"))
+    cdp = page.context.new_cdp_session(page)
+    start, y = page.evaluate(FIGURE_JS)["start"], page.evaluate("window.scrollY")
+    swipe(page, cdp, point["x"] + 100, point["y"], -200, 0)
+    moved = page.evaluate(FIGURE_JS)["start"]
+    assert moved > start + 1 and page.evaluate("window.scrollY") == y
+    swipe(page, cdp, point["x"] + 100, point["y"], 0, -200)
+    assert page.evaluate("window.scrollY") > y + 50 and page.evaluate(FIGURE_JS)["start"] == moved
+
+
 def test_the_desktop_server_shows_a_graph_network_from_a_link(page: Page, server_url: str) -> None:
     """The live tier: the same tree and cards, the network arriving through `#arch=`."""
     from explorer.spec import from_json

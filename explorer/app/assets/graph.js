@@ -142,6 +142,7 @@
     if (exact && topBlock()) need = Math.max(need, Math.round(G.LANE * (1 + G.HEAD + 0.08)) + 30);   // as views._height
     if (need > fig.height || (exact && need !== fig.height)) fig.height = need;
     wire(fig);
+    keepVerticalSwipes(fig);
     fit(fig);
   }
   function topBlock() {
@@ -186,10 +187,14 @@
       const px = dx * (event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? 400 : 1);
       if (px !== 0 && shift(fig, px / G.SLOT)) event.preventDefault();
     }, {passive: false});
-    const canvas = view.canvas_view;
-    try {   // Bokeh makes an active pan tool claim every touch gesture ("pinch-zoom"); keep vertical ones for the page
-      if (canvas && canvas.touch_action) canvas.touch_action.replace(".bk-events { touch-action: pan-y pinch-zoom; }");
-    } catch (e) { /* an older Bokeh: its own touch-action stays */ }
+  }
+  // Bokeh makes an active pan tool claim every touch gesture (touch-action "pinch-zoom"), and
+  // says so again whenever the active tools change: leave vertical swipes to the page.
+  function keepVerticalSwipes(fig) {
+    const view = Bokeh.index.find_one(fig), sheet = view == null ? null : view.canvas_view && view.canvas_view.touch_action;
+    try {
+      if (sheet && /touch-action:\s*pinch-zoom/.test(sheet.css)) sheet.replace(".bk-events { touch-action: pan-y pinch-zoom; }");
+    } catch (e) { /* another Bokeh: its own touch-action stays */ }
   }
   // Bring node i into the box: centred if it fits, else its left edge.
   function reveal(fig, d, i) {
