@@ -18,6 +18,10 @@ from .theme import COLOURS, scroll_box
 BOX_W, BOX_H = 0.74, 0.42
 PAD, HEAD, FORK, ARC = 0.16, 0.34, 0.3, 0.42
 PX_PER_SLOT, PX_PER_LANE = 84, 74
+# Lanes of a row of boxes inside one open block (frame heading above, 0.08 below): the least
+# height of a graph diagram's box with blocks at the top level, so that opening one of them
+# never resizes the Bokeh figure (a whole-page relayout; docs/design.md §7).
+ONE_OPEN_LANES = 1 + HEAD + 0.08
 MERGE_SIGN = {"add": "⊕", "concat": "‖", "multiply": "⊗"}
 
 

@@ -10,8 +10,8 @@ import base64
 from ..text import html as escape  # the one escaping rule (explorer/text.py)
 from importlib import resources
 
-from bokeh.models import (ColumnDataSource, CustomJS, Div, HoverTool, InlineStyleSheet, Range1d, SaveTool,
-                          TapTool)
+from bokeh.models import (ColumnDataSource, CustomJS, Div, HoverTool, InlineStyleSheet, PanTool, Range1d,
+                          SaveTool, TapTool)
 from bokeh.plotting import figure
 
 from ..analysis import Analysis
@@ -19,7 +19,7 @@ from ..codegen import class_name, module_source
 from .insights import budget_html, conventions_html
 from .quiz import TOGGLE
 from .theme import CSS
-from .graphview import PX_PER_LANE, PX_PER_SLOT
+from .graphview import ONE_OPEN_LANES, PX_PER_LANE, PX_PER_SLOT
 from .viewmodel import (EMPTY_CARD, DiagramModel, diagram_model, legend_html, nav_html, summary_line,
                         table_html)
 
@@ -91,6 +91,22 @@ def _y_range(model: DiagramModel) -> tuple[float, float]:
     return model.yspan
 
 
+def _min_width(model: DiagramModel) -> int | None:
+    """A flat diagram is as wide as its blocks and its box scrolls natively. A graph network's
+    figure keeps the page's width whatever is open: assets/graph.js moves the drawing inside it
+    through the ranges, because resizing a figure re-lays-out the whole page (docs/design.md §7)."""
+    return model.width if model.arcs is None else None
+
+
+def _height(model: DiagramModel) -> int:
+    """The figure's height: a graph network's box starts as tall as the drawing with one
+    top-level block open (assets/graph.js grows it further only when a drawing needs it)."""
+    cols = model.columns
+    if model.arcs is None or not any(k == 1 and p == -1 for k, p in zip(cols["node"], cols["parent"])):
+        return model.height
+    return max(model.height, round(PX_PER_LANE * ONE_OPEN_LANES) + 30)
+
+
 def _graph_svg(model: DiagramModel) -> str:
     """A graph network's diagram as first shown (blocks closed), in SVG."""
     cols, sx, sy = model.columns, PX_PER_SLOT, PX_PER_LANE
@@ -145,7 +161,7 @@ class Views:
         return CustomJS(args=dict(tier=tier or ""), code=_asset("graph.js") + "\n" + _asset("on_ready.js"))
 
     def _figure(self, model: DiagramModel) -> figure:
-        fig = figure(name="cnnx-part-diagram", height=model.height, min_width=model.width,
+        fig = figure(name="cnnx-part-diagram", height=_height(model), min_width=_min_width(model),
                      sizing_mode="stretch_width", x_range=Range1d(*_x_range(model)), y_range=Range1d(*_y_range(model)),
                      toolbar_location="right", tools="", outline_line_color=None, min_border=4)
         fig.axis.visible = False
@@ -167,17 +183,27 @@ class Views:
                      text_baseline="bottom" if y == "top" else "top", text_font_size="11px",
                      text_font_style=style, text_color="#1f2328" if style == "bold" else "#57606a",
                      nonselection_text_alpha=0.6)
+        # Graph networks: a sideways drag moves the drawing inside its box (graph.js keeps the ranges).
+        self.pan = PanTool(dimensions="width", description="Drag sideways to move along the network")
         fig.add_tools(
+            self.pan,
             TapTool(renderers=[blocks]),
             HoverTool(renderers=[blocks], tooltips=[("Layer", "@name"), ("Kind", "@kind"),
                                                      ("Output", "@shape"), ("Parameters", "@params")]),
             SaveTool(filename="cnn-diagram"))
         fig.toolbar.logo = None
+        self._pan_for(model, fig)
         # Bokeh swallows a second tap within 300 ms as a double tap; treat it as a tap too.
         fig.js_on_event("doubletap", CustomJS(code="if (window.cnnxDiagramTap) cnnxDiagramTap(cb_obj.x, cb_obj.y, false);"))
         # A tap on a block or a merge opens or closes it (graph networks; assets/graph.js).
         fig.js_on_event("tap", CustomJS(code="if (window.cnnxDiagramTap) cnnxDiagramTap(cb_obj.x, cb_obj.y, true);"))
         return fig
+
+    def _pan_for(self, model: DiagramModel, fig: figure) -> None:
+        """The drag pans only a graph network's drawing; a flat one scrolls its box natively."""
+        graph = model.arcs is not None
+        self.pan.visible = graph
+        fig.toolbar.active_drag = self.pan if graph else None
 
     def update(self, analysis: Analysis, selected: int | None) -> None:
         """Show a new network (live tiers only); keep the selection where it still exists."""
@@ -187,10 +213,11 @@ class Views:
         self.arrows.data = model.arrows
         self.arcs.data = model.arcs or _NO_ARCS
         self.source.data = model.columns
-        self.figure.x_range.update(**dict(zip(("start", "end"), _x_range(model))))
+        self.figure.x_range.update(bounds=None, **dict(zip(("start", "end"), _x_range(model))))   # graph.js bounds a graph
         self.figure.y_range.update(**dict(zip(("start", "end"), _y_range(model))))
-        self.figure.min_width = model.width
-        self.figure.height = model.height
+        self.figure.min_width = _min_width(model)
+        self.figure.height = _height(model)
+        self._pan_for(model, self.figure)
         self.legend.text = legend_html(model)
         self.summary.text = f'<p class="cnnx-hint">{summary_line(analysis)}</p>'
         self.nav.text = nav_html(analysis, selected)

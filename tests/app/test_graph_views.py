@@ -191,6 +191,23 @@ def test_views_switch_between_flat_and_graph_networks(r18):
     assert 'role="toolbar"' in v.nav.text and v.figure.height == 240 and v.arcs.data["x0"] == []
 
 
+def test_a_graph_figure_pans_inside_the_page_width_and_a_flat_one_scrolls_its_box(r18):
+    """docs/design.md §7: a graph network's figure has no minimum width (the drawing moves inside
+    it by a sideways drag) and starts as tall as one open top-level block; a flat network keeps
+    its readable minimum width (its box scrolls natively) and no drag tool."""
+    flat = analyse(default_network())
+    v = Views(r18)
+    one_open = graphview.layout(graphview.tree(r18), {index(r18, "layer2")} | {
+        i for i, k in enumerate(graphview.tree(r18).kind) if k == 2})
+    assert v.figure.min_width is None and v.pan.visible and v.figure.toolbar.active_drag is v.pan
+    assert v.figure.height == round(graphview.PX_PER_LANE * one_open.height) + 30 > diagram_model(r18).height
+    v.update(flat, None)
+    assert v.figure.min_width == diagram_model(flat).width and v.figure.height == 240
+    assert v.figure.toolbar.active_drag is None and not v.pan.visible
+    v.update(r18, None)
+    assert v.figure.min_width is None and v.figure.toolbar.active_drag is v.pan
+
+
 def test_where_the_cost_lives_and_the_conventions_work_per_top_level_block(r18):
     from explorer.app.insights import budget_html, conventions_html
     html = budget_html(r18)

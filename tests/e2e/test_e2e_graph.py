@@ -193,6 +193,79 @@ def test_no_horizontal_page_overflow_at_360px_with_everything_open(new_page, gra
     assert client == 360 and width <= 360
 
 
+FIGURE_JS = """() => { const f = Bokeh.documents[0].get_model_by_name('cnnx-part-diagram');
+    const v = Bokeh.index.find_one(f), r = v.el.getBoundingClientRect();
+    return {width: r.width, height: r.height, modelHeight: f.height, minWidth: f.min_width,
+            start: f.x_range.start, span: f.x_range.end - f.x_range.start, frame: v.frame.bbox.width}; }"""
+
+
+def test_opening_a_block_keeps_the_figure_and_the_selection_is_brought_into_its_box(new_page, graph_url: str) -> None:
+    """docs/design.md §7: the figure never changes width (a resize re-lays-out the whole page),
+    the drawing keeps its scale and moves inside the box, and a selection far along is shown."""
+    page = new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page.goto(graph_url)
+    wait_ready(page)
+    before = page.evaluate(FIGURE_JS)
+    assert before["minWidth"] is None and before["width"] <= 360
+    assert before["span"] * 84 == pytest.approx(before["frame"], abs=1)       # 84 px a slot, not squeezed
+    click(page, "layer2")
+    expect(item(page, "layer2")).to_have_attribute("aria-expanded", "true")
+    after = page.evaluate(FIGURE_JS)
+    assert (after["width"], after["height"], after["modelHeight"]) == (before["width"], before["height"],
+                                                                        before["modelHeight"])
+    assert after["span"] == pytest.approx(before["span"])
+    click(page, "fc")
+    expect(card(page).locator("h2")).to_have_text("fc")
+    moved = page.evaluate(FIGURE_JS)
+    assert moved["start"] > before["start"] + 5                      # the drawing moved left to show fc
+    point = block_centre(page, page.evaluate(INDEX_JS, "fc"))         # raises unless fc is inside the frame
+    assert 0 <= point["x"] <= 360
+    width, client = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert width <= client == 360
+
+
+def test_a_sideways_wheel_moves_the_drawing_and_a_vertical_one_scrolls_the_page(page: Page, graph_url: str) -> None:
+    page.goto(graph_url)
+    wait_ready(page)
+    page.get_by_role("button", name="Expand all").click()
+    expect(item(page, DOWNSAMPLE)).to_be_visible()
+    point = block_centre(page, page.evaluate(INDEX_JS, "conv1"))
+    page.mouse.move(point["x"], point["y"])
+    start = page.evaluate(FIGURE_JS)["start"]
+    page.mouse.wheel(420, 0)
+    page.wait_for_function("(s) => Bokeh.documents[0].get_model_by_name('cnnx-part-diagram').x_range.start > s + 4",
+                           arg=start)
+    moved = page.evaluate(FIGURE_JS)["start"]
+    assert moved == pytest.approx(start + 5, abs=0.01)               # 420 px at 84 px a slot
+    y = page.evaluate("window.scrollY")
+    page.mouse.wheel(0, 300)
+    page.wait_for_function("(y) => window.scrollY > y", arg=y)
+    assert page.evaluate(FIGURE_JS)["start"] == moved
+
+
+def swipe(page: Page, cdp, x: float, y: float, dx: float, dy: float) -> None:
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for k in range(1, 11):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x + dx * k / 10,
+                                                                                      "y": y + dy * k / 10}]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    page.wait_for_timeout(300)
+
+
+def test_on_a_phone_a_sideways_swipe_moves_the_drawing_and_a_vertical_one_the_page(new_page, graph_url: str) -> None:
+    page = new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page.goto(graph_url)
+    wait_ready(page)
+    point = block_centre(page, page.evaluate(INDEX_JS, "conv1"))
+    cdp = page.context.new_cdp_session(page)
+    start, y = page.evaluate(FIGURE_JS)["start"], page.evaluate("window.scrollY")
+    swipe(page, cdp, point["x"] + 100, point["y"], -200, 0)
+    moved = page.evaluate(FIGURE_JS)["start"]
+    assert moved > start + 1 and page.evaluate("window.scrollY") == y
+    swipe(page, cdp, point["x"] + 100, point["y"], 0, -200)
+    assert page.evaluate("window.scrollY") > y + 50 and page.evaluate(FIGURE_JS)["start"] == moved
+
+
 def test_the_desktop_server_shows_a_graph_network_from_a_link(page: Page, server_url: str) -> None:
     """The live tier: the same tree and cards, the network arriving through `#arch=`."""
     from explorer.spec import from_json

@@ -5,6 +5,10 @@
 (function () {
   const G = {BOX_W: 0.74, BOX_H: 0.42, PAD: 0.16, HEAD: 0.34, FORK: 0.3, ARC: 0.42, SLOT: 84, LANE: 74};
   if (window.cnnxOpen == null) window.cnnxOpen = new Set();
+  if (window.cnnxExtent == null) window.cnnxExtent = new WeakMap();   // figure → {width, top} of its drawing
+  if (window.cnnxWired == null) window.cnnxWired = new WeakSet();     // figure view elements with listeners
+  if (window.cnnxDrawn == null) window.cnnxDrawn = new WeakMap();     // source → [its data, open state] last drawn
+  function openKey() { return [...window.cnnxOpen].join("\n") + "\t" + [...(window.cnnxShut || [])].join("\n"); }
   function newest(name) {
     const docs = Bokeh.documents;
     for (let d = docs.length - 1; d >= 0; d--) {
@@ -124,11 +128,86 @@
     }
     return name;
   }
+  // The diagram box: the figure keeps its width whatever is open, because resizing a Bokeh
+  // figure re-lays-out the whole page (~100 ms at ResNet-50, bench/graph_page.py). The drawing
+  // keeps a fixed scale (SLOT px a slot, LANE px a lane) and moves inside the box through the
+  // ranges: a sideways drag (PanTool), a sideways wheel or trackpad swipe, and the selection.
+  // The box's height grows to the tallest drawing shown and shrinks only when `exact` (Expand
+  // all, Collapse all), never below the height of one open top-level block (views._height), so
+  // opening and closing a block resizes the figure only when a drawing is taller than any
+  // before. The drawing is top-aligned; x_range.bounds keep it on screen.
+  function frame(fig, L, exact) {
+    window.cnnxExtent.set(fig, {width: L.width, top: L.top});
+    let need = Math.round(G.LANE * L.height) + 30;
+    if (exact && topBlock()) need = Math.max(need, Math.round(G.LANE * (1 + G.HEAD + 0.08)) + 30);   // as views._height
+    if (need > fig.height || (exact && need !== fig.height)) fig.height = need;
+    wire(fig);
+    keepVerticalSwipes(fig);
+    fit(fig);
+  }
+  function topBlock() {
+    const d = newest("cnnx-layers").data;
+    for (let i = 0; i < d.name.length; i++) if (Number(d.node[i]) === 1 && Number(d.parent[i]) === -1) return true;
+    return false;
+  }
+  function fit(fig) {
+    const ext = window.cnnxExtent.get(fig);
+    if (ext == null) return;
+    const view = Bokeh.index.find_one(fig), box = view == null ? null : view.frame.bbox;
+    const laid = box != null && box.width > 0 && box.height > 0;
+    const span = laid ? box.width / G.SLOT : ext.width + 0.2;          // not laid out yet: all of it
+    const lo = -0.1, hi = Math.max(ext.width + 0.1, lo + span);
+    const was = Number(fig.x_range.start);
+    const start = Math.min(Math.max(Number.isFinite(was) ? was : lo, lo), hi - span);
+    if (fig.x_range.start !== start || fig.x_range.end !== start + span || String(fig.x_range.bounds) !== String([lo, hi])) {
+      fig.x_range.setv({bounds: [lo, hi], start, end: start + span});
+    }
+    const top = ext.top + 0.15, bottom = top - (laid ? box.height / G.LANE : fig.height / G.LANE);
+    if (fig.y_range.start !== bottom || fig.y_range.end !== top) fig.y_range.setv({start: bottom, end: top});
+  }
+  // Move the drawing by `dx` data units, within the bounds; whether it moved.
+  function shift(fig, dx) {
+    const xr = fig.x_range, span = xr.end - xr.start, [lo, hi] = xr.bounds || [xr.start, xr.end];
+    const start = Math.min(Math.max(xr.start + dx, lo), hi - span);
+    if (Math.abs(start - xr.start) < 1e-9) return false;
+    xr.setv({start, end: start + span});
+    return true;
+  }
+  // Once per figure view: refit when the box changes width (window, phone rotation); sideways
+  // wheel and trackpad swipes move the drawing (a vertical wheel still scrolls the page); a
+  // vertical swipe on a touch screen scrolls the page, a sideways one drags the drawing.
+  function wire(fig) {
+    const view = Bokeh.index.find_one(fig);
+    if (view == null || window.cnnxWired.has(view.el)) return;
+    window.cnnxWired.add(view.el);
+    if (window.ResizeObserver) new ResizeObserver(() => { if (isGraph(newest("cnnx-layers"))) fit(fig); }).observe(view.el);
+    view.el.addEventListener("wheel", (event) => {
+      if (!isGraph(newest("cnnx-layers"))) return;
+      const dx = Math.abs(event.deltaX) > Math.abs(event.deltaY) ? event.deltaX : event.shiftKey ? event.deltaY : 0;
+      const px = dx * (event.deltaMode === 1 ? 16 : event.deltaMode === 2 ? 400 : 1);
+      if (px !== 0 && shift(fig, px / G.SLOT)) event.preventDefault();
+    }, {passive: false});
+  }
+  // Bokeh makes an active pan tool claim every touch gesture (touch-action "pinch-zoom"), and
+  // says so again whenever the active tools change: leave vertical swipes to the page.
+  function keepVerticalSwipes(fig) {
+    const view = Bokeh.index.find_one(fig), sheet = view == null ? null : view.canvas_view && view.canvas_view.touch_action;
+    try {
+      if (sheet && /touch-action:\s*pinch-zoom/.test(sheet.css)) sheet.replace(".bk-events { touch-action: pan-y pinch-zoom; }");
+    } catch (e) { /* another Bokeh: its own touch-action stays */ }
+  }
+  // Bring node i into the box: centred if it fits, else its left edge.
+  function reveal(fig, d, i) {
+    const x = Number(d.x[i]), w = Number(d.w[i]), xr = fig.x_range, span = xr.end - xr.start;
+    if (!Number.isFinite(x) || (x - w / 2 >= xr.start && x + w / 2 <= xr.end)) return;
+    shift(fig, (w + 0.2 <= span ? x - span / 2 : x - w / 2 - 0.1) - xr.start);
+  }
   // Redraw the diagram and sync tree and table to the open state.
-  window.cnnxGraphRender = function () {
+  window.cnnxGraphRender = function (exact) {
     const src = newest("cnnx-layers");
     if (!isGraph(src)) return;
     const d = src.data, L = layout(d);
+    window.cnnxDrawn.set(src, [d, openKey()]);
     for (let i = 0; i < d.name.length; i++) {
       const shown = !Number.isNaN(L.x[i]);
       d.x[i] = L.x[i]; d.y[i] = L.y[i]; d.w[i] = L.w[i]; d.h[i] = L.h[i];
@@ -143,16 +222,7 @@
     const arrows = newest("cnnx-arrows"), arcs = newest("cnnx-arcs"), fig = newest("cnnx-part-diagram");
     if (arrows != null) arrows.data = L.arrows;
     if (arcs != null) arcs.data = L.arcs;
-    if (fig != null) {
-      fig.x_range.start = -0.1; fig.x_range.end = L.width + 0.1;
-      fig.y_range.start = L.bottom - 0.15; fig.y_range.end = L.top + 0.15;
-      const width = Math.round(G.SLOT * L.width), height = Math.round(G.LANE * L.height) + 30;
-      // One relayout of the page for both sizes (each size change alone costs a full layout).
-      const sizes = {};
-      if (fig.min_width !== width) sizes.min_width = width;
-      if (fig.height !== height) sizes.height = height;
-      if (Object.keys(sizes).length) fig.setv(sizes);
-    }
+    if (fig != null) frame(fig, L, exact === true);
     const navEl = host(newest("cnnx-part-nav"));
     if (navEl != null) {
       for (const li of navEl.querySelectorAll('[role="treeitem"][aria-expanded]')) {
@@ -204,7 +274,7 @@
     if (open) {
       for (let i = 0; i < d.name.length; i++) if (Number(d.node[i]) === 1) window.cnnxOpen.add(d.name[i]);
     }
-    window.cnnxGraphRender();
+    window.cnnxGraphRender(true);
   };
   // Called by on_select.js: open the blocks on the way to the selection; mark it in the tree.
   window.cnnxGraphSelect = function (i) {
@@ -220,7 +290,11 @@
         }
       }
     }
-    window.cnnxGraphRender();
+    // A click on a block has just drawn its new state (cnnxToggle): draw again only if needed.
+    const drawn = window.cnnxDrawn.get(src);
+    if (changed || drawn == null || drawn[0] !== d || drawn[1] !== openKey()) window.cnnxGraphRender();
+    const fig = newest("cnnx-part-diagram");
+    if (i !== null && fig != null) reveal(fig, d, i);
     const navEl = host(newest("cnnx-part-nav"));
     if (navEl == null) return;
     const items = navEl.querySelectorAll('[role="treeitem"]');
@@ -284,6 +358,8 @@
     event.stopPropagation();
     if (target != null) focusItem(tree, target);
   };
+  // At load (no selection yet): draw at the box's scale. Later documents (a live page) too.
+  setTimeout(() => window.cnnxGraphRender(), 0);
   // Diagram taps: the innermost visible node under the pointer; a block or merge opens or closes.
   window.cnnxDiagramTap = function (x, y, toggle) {
     const src = newest("cnnx-layers");
