@@ -216,6 +216,17 @@ def measure(sites: dict[str, Path], args) -> tuple[dict, list[str]]:
                 results[label]["cold"].append(measure_load(ctx.new_page(), url(label), args.layer,
                                                            args.expect, timeout_ms))
                 ctx.close()
+        for label in sites:          # edit -> redraw in the live page (a fresh page, no probe)
+            from ui import measure_edits
+            ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+            watch(ctx)
+            page = ctx.new_page()
+            page.goto(url(label))
+            page.wait_for_function("['live','error'].includes(document.documentElement.dataset.tier)",
+                                   timeout=timeout_ms)
+            if page.evaluate("document.documentElement.dataset.tier") == "live":
+                results[label]["edits"] = measure_edits(page, max(args.runs, 3))
+            ctx.close()
         browser.close()
         if args.warm:
             with tempfile.TemporaryDirectory(prefix="bench-profile-") as prof:
@@ -260,7 +271,7 @@ def report(results: dict, sites: dict[str, Path]) -> None:
     labels = list(results)
     cols = [(label, kind) for label in labels for kind in ("cold", "warm")]
     head = "".join(f"{label + ' ' + ('cold' if k == 'cold' else 'warm (SW)'):>24}" for label, k in cols)
-    print("\n" + ", ".join(f"{label} = {path}" for label, path in sites.items()))
+
     n = {label: (len(r["cold"]), len(r["warm"])) for label, r in results.items()}
     print("runs (cold, warm): " + ", ".join(f"{label} {c}+{w}" for label, (c, w) in n.items())
           + "; medians (min–max)\n")
@@ -269,6 +280,10 @@ def report(results: dict, sites: dict[str, Path]) -> None:
                               ("navigation -> live Python", "live", "cold_live")):
         row = "".join(f"{cell(results[label][k], key):>24}" for label, k in cols)
         print(f"{metric:30} {fmt(GOALS[goal]):>8}" + row)
+    edits = {label: [e["updated"] for e in r.get("edits", [])] for label, r in results.items()}
+    print(f"{'edit -> card and table redrawn':30} {'0.30 s':>8}" + "".join(
+        f"{'':>24}{(fmt(med(edits[label])).strip() + f' ({min(edits[label]) / 1000:.2f}–{max(edits[label]) / 1000:.2f})') if edits[label] else '—':>24}"
+        for label in labels))
     print(f"{'':30} {'':>8}   (goals: warm live {fmt(GOALS['warm_live']).strip()}, "
           f"cold live {fmt(GOALS['cold_live']).strip()})")
     for label in labels:

@@ -104,13 +104,16 @@ CARD_LATENCY_JS = """async ({rounds}) => {
 }"""
 
 EDIT_ARM_JS = """({total, params}) => {
-  let tableModel = null, cardModel = null;
-  for (const doc of Bokeh.documents) {
-    tableModel = tableModel || doc.get_model_by_name('cnnx-part-table');
-    cardModel = cardModel || doc.get_model_by_name('cnnx-part-card');
-  }
-  const troot = Bokeh.index.find_one(tableModel).el.shadowRoot;
-  const croot = Bokeh.index.find_one(cardModel).el.shadowRoot;
+  // the view on screen (the Pyodide site keeps its replaced static document in the list)
+  const view = (name) => {
+    for (const doc of Bokeh.documents.slice().reverse()) {
+      const m = doc.get_model_by_name(name), v = m && Bokeh.index.find_one(m);
+      if (v) return v;
+    }
+    return null;
+  };
+  const troot = view('cnnx-part-table').el.shadowRoot;
+  const croot = view('cnnx-part-card').el.shadowRoot;
   const ok = () => {
     const cell = troot.querySelector('tfoot td[data-total]');
     const card = croot.querySelector('#layer-details');
@@ -135,6 +138,27 @@ EDIT_ARM_JS = """({total, params}) => {
     requestAnimationFrame(poll);
   });
 }"""
+
+
+def measure_edits(page, runs: int) -> list[dict[str, float]]:
+    """Edit → redraw in a live page (desktop server or Pyodide site), default network: select
+    Conv1, type a new out_channels and press Enter, `runs` times; each sample is ms from the
+    Enter keydown until the table total and the card show the new network, and the next frame."""
+    page.get_by_role("button", name="Conv1", exact=True).click()
+    field = page.get_by_label("out_channels", exact=True)
+    field.wait_for()
+    base = default_network().to_json()
+    samples = []
+    for channels in (16, 24, 48, 40, 56, 20, 32, 36, 44)[: max(runs, 1)]:
+        data = {**base, "layers": [dict(layer) for layer in base["layers"]]}
+        data["layers"][0]["out_channels"] = channels
+        analysis = analyse(from_json(data))
+        conv1 = analysis.records[1]
+        page.evaluate(EDIT_ARM_JS, {"total": analysis.total_params, "params": f"{conv1.params:,}"})
+        field.fill(str(channels))
+        field.press("Enter")
+        samples.append(page.evaluate("window.__edit"))
+    return samples
 
 
 def pct(values: list[float], q: float) -> float:
@@ -256,20 +280,7 @@ def main() -> int:
                 offsite.watch(page)
                 page.goto(server_url)
                 page.wait_for_function(READY_JS)
-                page.get_by_role("button", name="Conv1", exact=True).click()
-                field = page.get_by_label("out_channels", exact=True)
-                field.wait_for()
-                base = default_network().to_json()
-                samples = []
-                for channels in (16, 24, 48, 40, 56, 20, 32)[: max(args.runs, 1)]:
-                    data = {**base, "layers": [dict(layer) for layer in base["layers"]]}
-                    data["layers"][0]["out_channels"] = channels
-                    analysis = analyse(from_json(data))
-                    conv1 = analysis.records[1]
-                    page.evaluate(EDIT_ARM_JS, {"total": analysis.total_params, "params": f"{conv1.params:,}"})
-                    field.fill(str(channels))
-                    field.press("Enter")
-                    samples.append(page.evaluate("window.__edit"))
+                samples = measure_edits(page, args.runs)
                 ctx.close()
                 upd = [s["updated"] for s in samples]
                 frm = [s["frame"] for s in samples]
