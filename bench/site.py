@@ -193,6 +193,7 @@ def build_ref(ref: str, dest: Path) -> float:
 def measure(sites: dict[str, Path], args) -> tuple[dict, list[str]]:
     """{label: {"cold": [...], "warm": [...]}}, loads alternating between the sites."""
     from playwright.sync_api import sync_playwright
+    from ui import measure_edits     # bench/ui.py: the same edit, timed the same way
     servers = {label: serve(site) for label, site in sites.items()}
     timeout_ms = args.timeout * 1000
     outside: list[str] = []
@@ -217,7 +218,6 @@ def measure(sites: dict[str, Path], args) -> tuple[dict, list[str]]:
                                                            args.expect, timeout_ms))
                 ctx.close()
         for label in sites:          # edit -> redraw in the live page (a fresh page, no probe)
-            from ui import measure_edits
             ctx = browser.new_context(viewport={"width": 1280, "height": 900})
             watch(ctx)
             page = ctx.new_page()
