@@ -40,5 +40,5 @@ bench: setup browser
 	$(PY) bench/forward.py
 	$(PY) bench/ui.py
 	$(PY) bench/features.py
-	$(PY) bench/site.py
+	$(PY) bench/site_load.py
 	$(PY) bench/importer.py
