@@ -10,8 +10,7 @@ final output as softmax probabilities.
 from __future__ import annotations
 
 import math
-import sys
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import panel as pn
