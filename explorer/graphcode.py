@@ -213,6 +213,21 @@ class GraphSource:
         self.sources.append(f"class {cls}({parent}):{body}")
         return cls
 
+    def applied_again(self, modules: list[Node], attrs: dict[int, str]) -> dict[int, str]:
+        """Layers named `<attr>#n` that repeat a sibling layer exactly (the importer's name for a
+        module forward() applies once more, as BasicBlock's relu): id -> the sibling's attribute,
+        so forward() calls `self.relu` twice, as torchvision does, instead of a second module."""
+        by_attr = {attrs[id(m)]: m for m in modules}
+        out: dict[int, str] = {}
+        for child in modules:
+            base, sep, count = attrs[id(child)].rpartition("#")
+            first = by_attr.get(base)
+            if (sep and count.isdigit() and first is not None and id(first) not in out
+                    and not isinstance(child, Block) and not isinstance(first, Block)
+                    and self.records[id(child)].pytorch == self.records[id(first)].pytorch):
+                out[id(child)] = base
+        return out
+
     def sequential_body(self, node: Block) -> str:
         """`__init__` of an nn.Sequential subclass holding the block's layers."""
         lines = self.sequential(node)
@@ -224,8 +239,12 @@ class GraphSource:
     def class_body(self, nodes: tuple[Node, ...], owner: str | None, doc: str = "") -> str:
         modules = _modules_of(nodes)
         attrs = attribute_names(modules, self.names, owner)
+        again = self.applied_again(modules, attrs)
+        attrs.update(again)
         init = []
         for child in modules:
+            if id(child) in again:
+                continue
             attr = attrs[id(child)]
             expr = self.expression(child)
             if len(expr) == 1:

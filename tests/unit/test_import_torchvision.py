@@ -189,6 +189,8 @@ def test_generated_code_loads_torchvision_weights(family: str, models: dict[str,
     with torch.device("meta"):  # no weight initialisation: torchvision's tensors are assigned below
         generated = classes[-1]().eval()  # the network class comes last, after its block classes
     generated.load_state_dict(model.state_dict(), strict=True, assign=True)
+    # a module forward() applies twice (BasicBlock's relu) is called twice, not copied as `relu#2`
+    assert not [name for name, _ in generated.named_modules() if "#" in name]
     x = torch.randn(2, *shape)
     with torch.no_grad():
         assert close(generated(x), model(x))
