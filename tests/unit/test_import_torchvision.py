@@ -26,6 +26,7 @@ from explorer.spec import ArchitectureError, loads
 pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch")
 nn = torch.nn
+from torch_graph import model_of  # noqa: E402  (the reference model built from the JSON alone)
 
 # (torchvision constructor, keyword arguments, a second input size the model accepts)
 FAMILIES: dict[str, tuple[str, dict[str, Any], tuple[int, int, int]]] = {
@@ -81,66 +82,6 @@ def close(a: Any, b: Any) -> bool:
     return a.shape == b.shape and torch.allclose(a, b, rtol=1e-4, atol=1e-4 * max(1.0, b.abs().max().item()))
 
 
-# --------------------------------------------------------------------------- a reference built from the JSON
-
-def reference_leaf(node: dict[str, Any]) -> Any:
-    """The torch module of one leaf of the graph JSON (every size is stated in imported JSON)."""
-    args = {k: tuple(v) if isinstance(v, list) else v for k, v in node.items() if k not in ("type", "name")}
-    kind = node["type"]
-    if kind == "conv2d":
-        return nn.Conv2d(args.pop("in_channels"), args.pop("out_channels"), args.pop("kernel_size"), **args)
-    if kind == "batchnorm2d":
-        return nn.BatchNorm2d(args.pop("num_features"), **args)
-    if kind == "linear":
-        return nn.Linear(args.pop("in_features"), args.pop("out_features"), **args)
-    if kind == "stochastic_depth":
-        return nn.Identity()  # identity at inference
-    return {"relu": nn.ReLU, "relu6": nn.ReLU6, "silu": nn.SiLU, "hardswish": nn.Hardswish,
-            "hardsigmoid": nn.Hardsigmoid, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "gelu": nn.GELU,
-            "leaky_relu": nn.LeakyReLU, "identity": nn.Identity, "flatten": nn.Flatten, "dropout": nn.Dropout,
-            "maxpool2d": nn.MaxPool2d, "avgpool2d": nn.AvgPool2d, "adaptive_avgpool2d": nn.AdaptiveAvgPool2d,
-            "adaptive_maxpool2d": nn.AdaptiveMaxPool2d}[kind](**args)
-
-
-class Reference(nn.Module):
-    """A block of the graph JSON as a torch module: children registered under the last part of
-    their path (so state_dict keys are the module paths), parallels run and merged in forward."""
-
-    def __init__(self, nodes: list[dict[str, Any]]) -> None:
-        super().__init__()
-        self.program = self.register(nodes)
-
-    def register(self, nodes: list[dict[str, Any]]) -> list[Any]:
-        program: list[Any] = []
-        for node in nodes:
-            if node["type"] == "parallel":
-                program.append((node["merge"], [self.register(branch) for branch in node["branches"]]))
-                continue
-            key = node["name"].rsplit(".", 1)[-1]
-            assert key not in self._modules, node["name"]
-            self.add_module(key, Reference(node["layers"]) if node["type"] == "block" else reference_leaf(node))
-            program.append(key)
-        return program
-
-    def run(self, program: list[Any], x: Any) -> Any:
-        for step in program:
-            if isinstance(step, str):
-                x = self._modules[step](x)
-                continue
-            how, branches = step
-            outs = [self.run(branch, x) for branch in branches]
-            if how == "concat":
-                x = torch.cat(outs, 1)
-            else:
-                x = outs[0]
-                for out in outs[1:]:
-                    x = x + out if how == "add" else x * out
-        return x
-
-    def forward(self, x: Any) -> Any:
-        return self.run(self.program, x)
-
-
 @pytest.mark.parametrize("family", FAMILIES)
 def test_imported_graph_is_torchvisions_model(family: str, models: dict[str, Any]) -> None:
     """The graph JSON, built as torch modules by this test, is torchvision's model: same
@@ -149,7 +90,7 @@ def test_imported_graph_is_torchvisions_model(family: str, models: dict[str, Any
     nodes, notes, _ = to_nodes(read_modules(str(model)))
     assert notes[0].startswith(f"read as torchvision's {type(model).__name__}")
     with torch.device("meta"):  # no weight initialisation: torchvision's tensors are assigned below
-        reference = Reference(nodes).eval()
+        reference = model_of(nodes).eval()   # tests/unit/torch_graph.py: from the JSON alone
     reference.load_state_dict(model.state_dict(), strict=True, assign=True)
     x = torch.randn(2, *FAMILIES[family][2])
     with torch.no_grad():
@@ -433,7 +374,7 @@ def test_torchvision_blocks_inside_a_sequential(tv: Any) -> None:
     assert "1.add" in names and "2.relu#3" in names and "2.downsample.0" in names
     nodes, _, _ = to_nodes(read_modules(str(model)))
     with torch.device("meta"):
-        reference = Reference(nodes).eval()
+        reference = model_of(nodes).eval()   # tests/unit/torch_graph.py: from the JSON alone
     reference.load_state_dict(model.state_dict(), strict=True, assign=True)
     x = torch.randn(2, 3, 20, 20)
     with torch.no_grad():
@@ -456,7 +397,7 @@ def test_efficientnet_v2_fused_blocks(tv: Any) -> None:
     assert analysis.total_params == sum(p.numel() for p in model.parameters())
     nodes, _, _ = to_nodes(read_modules(str(model)))
     with torch.device("meta"):
-        reference = Reference(nodes).eval()
+        reference = model_of(nodes).eval()   # tests/unit/torch_graph.py: from the JSON alone
     reference.load_state_dict(model.state_dict(), strict=True, assign=True)
     x = torch.randn(2, 8, 15, 15)
     with torch.no_grad():
@@ -536,7 +477,7 @@ def test_random_chains_of_torchvision_blocks(seed: int, tv: Any) -> None:
     assert analysis.output_shape == tuple(expected.shape[1:])
     nodes, _, _ = to_nodes(read_modules(str(model)))
     with torch.device("meta"):
-        reference = Reference(nodes).eval()
+        reference = model_of(nodes).eval()   # tests/unit/torch_graph.py: from the JSON alone
     reference.load_state_dict(model.state_dict(), strict=True, assign=True)
     with torch.no_grad():
         assert close(reference(x), expected), str(model)

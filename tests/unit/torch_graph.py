@@ -1,8 +1,9 @@
 """A PyTorch model built directly from graph JSON, independently of explorer's code.
 
-Only the JSON is shared with the code under test: modules come from the JSON fields with
-PyTorch's own defaults, input sizes are left to PyTorch's lazy modules, and the forward
-pass is a small interpreter of blocks and parallels. Submodules are registered under the
+Only the JSON is shared with the code under test: modules come from the JSON fields, passed
+as PyTorch's own keywords with its defaults for the rest; input sizes the JSON leaves out
+are left to PyTorch's lazy modules; the forward pass is a small interpreter of blocks and
+parallels. Imported JSON states every size, so its model can be built on the meta device. Submodules are registered under the
 last part of each node's dotted name, so state_dict keys follow the module paths.
 """
 from __future__ import annotations
@@ -32,43 +33,25 @@ class StochasticDepth(nn.Module):
         return x * noise.div_(1.0 - self.p) if self.p < 1.0 else x * noise
 
 
+# Every field of a leaf's JSON is a keyword of its torch module (the JSON promises it): a
+# field torch does not know fails the test instead of being dropped.
+MODULES = {"conv2d": nn.Conv2d, "batchnorm2d": nn.BatchNorm2d, "linear": nn.Linear,
+           "maxpool2d": nn.MaxPool2d, "avgpool2d": nn.AvgPool2d, "adaptive_avgpool2d": nn.AdaptiveAvgPool2d,
+           "adaptive_maxpool2d": nn.AdaptiveMaxPool2d, "relu": nn.ReLU, "relu6": nn.ReLU6, "silu": nn.SiLU,
+           "hardswish": nn.Hardswish, "hardsigmoid": nn.Hardsigmoid, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh,
+           "gelu": nn.GELU, "leaky_relu": nn.LeakyReLU, "identity": nn.Identity, "flatten": nn.Flatten,
+           "dropout": nn.Dropout, "stochastic_depth": StochasticDepth}
+# Hand-written JSON may leave input sizes to the network: PyTorch's lazy modules infer them.
+LAZY = {"conv2d": ("in_channels", nn.LazyConv2d), "batchnorm2d": ("num_features", nn.LazyBatchNorm2d),
+        "linear": ("in_features", nn.LazyLinear)}
+
+
 def leaf(d: dict) -> nn.Module:
-    t = d["type"]
-    if t == "conv2d":
-        return nn.LazyConv2d(d["out_channels"], _pair(d["kernel_size"]), stride=_pair(d.get("stride", 1)),
-                             padding=_pair(d.get("padding", 0)), dilation=_pair(d.get("dilation", 1)),
-                             groups=d.get("groups", 1), bias=d.get("bias", True))
-    if t == "batchnorm2d":
-        return nn.LazyBatchNorm2d(eps=d.get("eps", 1e-5), momentum=d.get("momentum", 0.1),
-                                  affine=d.get("affine", True),
-                                  track_running_stats=d.get("track_running_stats", True))
-    if t == "linear":
-        return nn.LazyLinear(d["out_features"], bias=d.get("bias", True))
-    if t in ("maxpool2d", "avgpool2d"):
-        k = _pair(d["kernel_size"])
-        kw = dict(stride=_pair(d.get("stride", k)), padding=_pair(d.get("padding", 0)),
-                  ceil_mode=d.get("ceil_mode", False))
-        if t == "maxpool2d":
-            return nn.MaxPool2d(k, **kw)
-        return nn.AvgPool2d(k, count_include_pad=d.get("count_include_pad", True), **kw)
-    simple = {"relu": nn.ReLU, "relu6": nn.ReLU6, "silu": nn.SiLU, "hardswish": nn.Hardswish,
-              "hardsigmoid": nn.Hardsigmoid, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "identity": nn.Identity,
-              "flatten": nn.Flatten}
-    if t in simple:
-        return simple[t]()
-    if t == "gelu":
-        return nn.GELU(approximate=d.get("approximate", "none"))
-    if t == "leaky_relu":
-        return nn.LeakyReLU(d.get("negative_slope", 0.01))
-    if t == "adaptive_avgpool2d":
-        return nn.AdaptiveAvgPool2d(_pair(d["output_size"]))
-    if t == "adaptive_maxpool2d":
-        return nn.AdaptiveMaxPool2d(_pair(d["output_size"]))
-    if t == "dropout":
-        return nn.Dropout(d.get("p", 0.5))
-    if t == "stochastic_depth":
-        return StochasticDepth(d.get("p", 0.0), d.get("mode", "row"))
-    raise ValueError(t)
+    args = {k: _pair(v) for k, v in d.items() if k not in ("type", "name")}
+    kind = d["type"]
+    if kind in LAZY and LAZY[kind][0] not in args:
+        return LAZY[kind][1](**args)
+    return MODULES[kind](**args)
 
 
 class Graph(nn.Module):
@@ -113,6 +96,11 @@ class Graph(nn.Module):
 
     def forward(self, x):
         return self._run(self.plan, x)
+
+
+def model_of(nodes: list[dict]) -> Graph:
+    """The model of a list of graph nodes, unsized (no forward pass run)."""
+    return Graph(nodes, None, {})
 
 
 def build(data: dict) -> tuple[Graph, dict[str, nn.Module]]:
