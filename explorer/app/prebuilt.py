@@ -24,14 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from bokeh.core.json_encoder import serialize_json
-from bokeh.embed.elements import html_page_for_render_items
 from bokeh.embed.util import RenderItem
 from bokeh.server.session import ServerSession, current_time
 from bokeh.util.serialization import make_id
 from bokeh.util.token import generate_jwt_token, generate_session_id
 from panel.io.state import set_curdoc, state
 from panel.io.resources import LOCAL_DIST, Resources, bundle_resources, patch_model_css
-from panel.io.server import DocHandler, _set_request_route_context
+from panel.io.server import DocHandler, _set_request_route_context, html_page_for_render_items
 from tornado.httputil import HTTPHeaders, HTTPServerRequest
 
 
@@ -59,9 +58,26 @@ TOKEN_SLOT = "__cnnx_session_token__"   # where the visitor's own token goes in 
 
 @dataclass
 class Spare:
-    """A built session and its page, ready except for the visitor's token."""
+    """A built session and its page, ready except for the visitor's token. `stale` is set if
+    the document changes after its page was rendered (the page would then show an old copy)."""
     session: ServerSession
     page: str
+    requester: Requester
+    stale: bool = False
+
+    def __post_init__(self) -> None:
+        self.session.document.on_change(self._changed)
+
+    def _changed(self, event: Any) -> None:
+        self.stale = True
+
+    def current_page(self) -> str:
+        """The page, rendered again if the document changed since; stops watching for changes."""
+        self.session.document.remove_on_change(self._changed)
+        if self.stale:
+            log.warning("session %s changed while it waited: its page is rendered again", self.session.id)
+            self.page = render_page(self.session, self.requester)
+        return self.page
 
 
 @dataclass
@@ -105,9 +121,7 @@ class SparePool:
                                    expiration=app.session_token_expiration, extra_payload=who.payload)
         session = await who.context.create_session_if_needed(session_id, who.request, token)
         session.block_expiration()  # idle on purpose: Bokeh would discard it as unused
-        with set_curdoc(session.document):
-            page = page_with_document(session, Resources.from_bokeh(app.resources()), TOKEN_SLOT, who.app_path)
-        return Spare(session, page)
+        return Spare(session, render_page(session, who), who)
 
     async def take(self, who: Requester) -> Spare:
         """The oldest spare (built now if there is none); expiry works normally from here on."""
@@ -144,6 +158,11 @@ class SparePool:
 
 
 POOL = SparePool()
+
+
+def render_page(session: ServerSession, who: Requester) -> str:
+    with set_curdoc(session.document):
+        return page_with_document(session, Resources.from_bokeh(who.app.resources()), TOKEN_SLOT, who.app_path)
 
 
 def page_with_document(session: ServerSession, resources: Any, token: str, app_path: str) -> str:
@@ -184,7 +203,7 @@ class PrebuiltDocHandler(DocHandler):
         token = generate_jwt_token(spare.session.id, secret_key=app.secret_key, signed=app.sign_sessions,
                                    expiration=app.session_token_expiration, extra_payload=who.payload)
         self.set_header("Content-Type", "text/html")
-        self.write(spare.page.replace(TOKEN_SLOT, token, 1))
+        self.write(spare.current_page().replace(TOKEN_SLOT, token, 1))
         POOL.refill_after_connect(who, spare.session)
 
 

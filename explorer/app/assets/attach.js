@@ -13,7 +13,6 @@
   const Document = Bokeh.require("document").Document;
   const {ClientConnection} = Bokeh.require("client/connection");
   const {ClientSession} = Bokeh.require("client/session");
-  const {Message} = Bokeh.require("protocol/message");
   const events = Bokeh.require("document/events");
   const pending = [];
   let session = null;
@@ -28,7 +27,12 @@
   function fail(reason, detail) {
     if (detail) console.error("[cnn-explorer] server session:", detail);
     html.dataset.tier = "error";
-    html.dataset.reason = reason;
+    const note = document.createElement("p");
+    note.id = "cnnx-server-error";
+    note.setAttribute("role", "alert");
+    note.style.cssText = "margin:0;padding:8px 12px;background:#fff8c5;color:#1f2328;border-bottom:1px solid #d4a72c";
+    note.textContent = reason;
+    document.body.prepend(note);
   }
 
   function attach(doc) {
@@ -43,18 +47,21 @@
       this.session = session = new ClientSession(this, doc);
       mark("attached");
       // Roots and title came with the server's own document: only what changed since goes back,
-      // in one patch, in order.
-      const replay = pending.splice(0).flatMap((e) => (e instanceof events.DocumentEventBatch ? e.events : [e]))
-        .filter((e) => e.document === doc && e.sync && !(e instanceof events.RootAddedEvent ||
-                e instanceof events.RootRemovedEvent || e instanceof events.TitleChangedEvent));
-      if (replay.length > 0) this.send(Message.create("PATCH-DOC", {}, doc.create_json_patch(replay)));
+      // in order and one message per change, as Bokeh would have sent them (the server handles
+      // a document_ready and the changes before it in separate turns; one batch reorders them).
+      const replay = pending.splice(0).filter((e) => e.document === doc && !(e instanceof events.RootAddedEvent ||
+        e instanceof events.RootRemovedEvent || e instanceof events.TitleChangedEvent));
+      for (const event of replay) session._document_changed(event);
       for (const msg of this._pending_messages) session.handle(msg);
       this._pending_messages = [];
+      const note = document.getElementById("cnnx-server-error");   // a retry that got through
+      if (note) note.remove();
       html.dataset.tier = "live";
       document.dispatchEvent(new CustomEvent("cnn-explorer:tier", {detail: {tier: "live"}}));
       resolve(session);
     };
-    conn.connect().catch((e) => fail("The server could not be reached: editing is unavailable; reload the page.", e));
+    conn.connect().catch((e) => fail("The explorer's server could not be reached, so editing is unavailable " +
+                                    "(layers can still be selected); reload the page to try again.", e));
   }
 
   function whenEmbedded() {
