@@ -8,7 +8,9 @@ pages (new browser context each, nothing cached) between the two servers in one 
 see the same machine load. Per page: the first click that shows Conv2 on the card (as
 bench/ui.py counts it), time to first byte, DOMContentLoaded, and when the page was attached
 to its server session (`data-tier="live"`). `--pause` seconds separate the pages (a visitor
-does not reload several times a second; 0 measures back-to-back reloads).
+does not reload several times a second; 0 measures back-to-back reloads). The static export of
+this checkout, served over http, runs in the same rotation as the floor: a page with the same
+document inline and no server behind it.
 """
 from __future__ import annotations
 
@@ -23,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ui import CHROMIUM, CHROMIUM_ARGS, MILESTONES_JS, Offsite, fmt, free_port, start_server, stop_server  # noqa: E402
+from ui import (CHROMIUM, CHROMIUM_ARGS, MILESTONES_JS, Offsite, fmt, free_port, serve_dir, start_server,  # noqa: E402
+                stop_server)
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-LIVE_JS = "() => document.documentElement.dataset.tier === 'live'"
 
 
 def serve_argv(checkout: Path, port: int) -> list[str]:
@@ -53,8 +55,10 @@ def one_page(browser, url: str, offsite: Offsite) -> dict[str, float | None]:
             if time.perf_counter() - start > 60:
                 raise
     click = page.evaluate("performance.now()")
-    page.wait_for_function(LIVE_JS, timeout=60_000)
-    live = page.evaluate("performance.now()")
+    live = None
+    if not url.endswith(".html"):   # the export has no server: nothing to wait for
+        page.wait_for_function("() => document.documentElement.dataset.tier === 'live'", timeout=60_000)
+        live = page.evaluate("performance.now()")
     nav = page.evaluate("performance.getEntriesByType('navigation')[0].toJSON()")
     ctx.close()
     return {"click": click, "ttfb": nav["responseStart"], "dcl": nav["domContentLoadedEventEnd"], "live": live}
@@ -72,8 +76,12 @@ def main() -> int:
         subprocess.run(["git", "worktree", "add", "--detach", str(base), args.baseline], cwd=ROOT, check=True,
                        capture_output=True)
         procs = {}
+        html = Path(tmp) / "explorer.html"
+        subprocess.run([sys.executable, "-m", "explorer", "export", str(html)], cwd=ROOT, check=True,
+                       capture_output=True)
+        httpd = serve_dir(Path(tmp))
         try:
-            servers = {}
+            servers = {"static export": f"http://127.0.0.1:{httpd.server_address[1]}/{html.name}"}
             for label, checkout in (("this", ROOT), (f"baseline {args.baseline}", base)):
                 port = free_port()
                 url = f"http://127.0.0.1:{port}/explorer"
@@ -93,11 +101,12 @@ def main() -> int:
         finally:
             for proc in procs.values():
                 stop_server(proc)
+            httpd.shutdown()
             subprocess.run(["git", "worktree", "remove", "--force", str(base)], cwd=ROOT, capture_output=True)
     print(f"Desktop server: navigation → first working layer click (Conv2), {args.runs} fresh pages each, "
           f"alternating, {args.pause:g} s apart")
     for label, runs in results.items():
-        med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        med = {k: statistics.median(r[k] for r in runs) if runs[0][k] is not None else None for k in runs[0]}
         clicks = [r["click"] for r in runs]
         print(f"  {label:18s} click {fmt(med['click'])} (min {fmt(min(clicks))}, max {fmt(max(clicks))}); "
               f"first byte {fmt(med['ttfb'])}, DOMContentLoaded {fmt(med['dcl'])}, "
