@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 ATTACH_JS = (Path(__file__).parent / "assets" / "attach.js").read_text(encoding="utf-8")
 CONNECT_TIMEOUT_S = 5.0     # a visitor who never connects does not hold up the next spare
 SETTLE_S = 0.3              # after the websocket opens: let the first patches go through first
+QUIET_S = 0.5               # build only after this long without an HTTP request (a page loading)...
+MAX_DEFER_S = 5.0           # ...unless the server has been busy this long
 
 
 def unused_bundles(doc_json: str, js_files: list[str]) -> set[str]:
@@ -97,11 +99,19 @@ class SparePool:
         self.size = size
         self._spares: dict[Any, list[asyncio.Future[Spare]]] = {}
         self._building: set[Any] = set()
+        self.last_request = 0.0    # loop time of the last HTTP request the server finished
 
-    def top_up(self, who: Requester) -> None:
-        """Build spares one after another until there are `size` of them."""
+    def top_up(self, who: Requester, deferred: float = 0.0) -> None:
+        """Build spares one after another until there are `size` of them, each once the server
+        has been quiet for QUIET_S: a build holds the only thread, and a page whose scripts and
+        stylesheets are still loading would wait for it."""
         spares = self._spares.setdefault(who.context, [])
         if who.context in self._building or len(spares) >= self.size:
+            return
+        loop = asyncio.get_event_loop()
+        wait = QUIET_S - (loop.time() - self.last_request)
+        if wait > 0 and deferred < MAX_DEFER_S:
+            loop.call_later(wait, self.top_up, who, deferred + wait)
             return
         self._building.add(who.context)
         future = asyncio.ensure_future(self._build(who))
@@ -208,7 +218,16 @@ class PrebuiltDocHandler(DocHandler):
 
 
 def warm_up(server: Any, host: str) -> None:
-    """Build the first spares as soon as the server runs, before anyone asks for a page."""
+    """Build the first spares as soon as the server runs, before anyone asks for a page, and
+    note every finished HTTP request (SparePool.top_up waits for a quiet moment)."""
+    app = server._tornado
+    log_request = app.log_request
+
+    def noting(handler: Any) -> None:
+        POOL.last_request = asyncio.get_event_loop().time()
+        log_request(handler)
+
+    app.log_request = noting
     for path, context in server._tornado._applications.items():
         request = HTTPServerRequest(method="GET", uri=path, headers=HTTPHeaders({"Host": host}))
         POOL.top_up(Requester(context, server._tornado, request,
