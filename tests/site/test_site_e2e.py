@@ -132,6 +132,9 @@ def test_second_visit_goes_live_offline(require_live, chromium, tmp_path):
         # the server is stopped: nothing answers on that port any more
         page.goto(url + "index.html")
         assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
+        # the service worker's cached response kept what a streaming compile needs (its
+        # Content-Type), so the core compiled from the stream, as on the first visit
+        assert page.evaluate("window.cnnExplorer.wasm") == "streaming"
         click_layer_and_check_card(page)
         page.goto(url)                                  # the directory URL too
         assert wait_tier(page) == "live"
