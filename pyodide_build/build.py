@@ -366,7 +366,8 @@ def _write_worker(site: Path, vendored: list, entry: Path, pyc_enabled: bool) ->
              for name in ("pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")}
     for w in vendored:
         sizes[w.file_name] = w.path.stat().st_size
-    names = {w.name for w in vendored}
+    pure = [w for w in vendored if wheels.is_pure(w)]      # unzipped by the worker itself
+    names = {w.name for w in vendored} - {w.name for w in pure}
     imports = [{"name": "numpy", "label": "numpy\u2026", "from": 55, "to": 62,
                 "code": "import numpy"}]
     imports.append({"name": "panel", "label": "Panel\u2026", "from": 62, "to": 85,
@@ -374,6 +375,7 @@ def _write_worker(site: Path, vendored: list, entry: Path, pyc_enabled: bool) ->
     config = {
         "pyodide": "../pyodide/",
         "packages": sorted(names),
+        "pure": [wheels.pure_entry(w) for w in sorted(pure, key=lambda w: w.name)],
         "sizes": sizes,
         "env": {"PANEL_CDN_ROOT": PANEL_CDN_ROOT},
         "args": pyc.INTERPRETER_ARGS if pyc_enabled else [],

@@ -71,6 +71,21 @@ class Wheel:
         return self.path.name
 
 
+def is_pure(wheel: Wheel) -> bool:
+    """A wheel with no compiled code (tag `none-any`, no shared library inside): the page's
+    worker unzips it itself instead of Pyodide's loadPackage (docs/design.md §5)."""
+    if not wheel.file_name.endswith("-none-any.whl"):
+        return False
+    with zipfile.ZipFile(wheel.path) as z:
+        return not any(n.endswith(".so") or ".so." in n for n in z.namelist())
+
+
+def pure_entry(wheel: Wheel) -> dict[str, str]:
+    """The worker's record of a pure wheel: lock name, file and its fetch integrity."""
+    digest = base64.b64encode(bytes.fromhex(sha256(wheel.path))).decode()
+    return {"name": wheel.name, "file": wheel.file_name, "integrity": f"sha256-{digest}"}
+
+
 # --------------------------------------------------------------------------- metadata
 
 def wheel_metadata(path: Path) -> tuple[str, str, list[str], list[str]]:

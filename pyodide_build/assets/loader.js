@@ -406,6 +406,7 @@
       showProgress(msg.label, msg.pct);
     } else if (msg.type === "render") {
       mergeMarks(msg.marks);
+      api.wasm = msg.wasm || null;      // how the core's wasm compiled: "streaming" | "buffer"
       api.fetches = (msg.fetches || []).map(function (f) {
         return [f[0], rel(f[1]), f[2] ? rel(f[2]) : null, f[3] ? rel(f[3]) : null];
       });

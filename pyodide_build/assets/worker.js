@@ -1,8 +1,8 @@
 /* CNN Architecture Explorer: the Python side of the page, in a classic Web Worker.
  *
- * Boots Pyodide from the site's own copy, loads every vendored wheel in one batch from the
+ * Boots Pyodide from the site's own copy, loads the compiled wheels in one batch from the
  * site's pyodide-lock.json (sha256-verified by Pyodide, no resolver, no network beyond the
- * site), runs the app script, and sends the document to the page (loader.js), then keeps the
+ * site) and unzips the pure-Python ones itself (sha256-verified fetches), runs the app script, and sends the document to the page (loader.js), then keeps the
  * two documents in sync (the protocol of Panel's pyodide-worker target).
  * The builder replaces the CONFIG placeholder below.
  */
@@ -105,6 +105,135 @@ self.fetch = async function (input, init) {
   });
 };
 
+/* ---------------------------------------------------------------- boot timeline */
+// Where the boot's time goes, as marks (bench/site_load.py prints them): the core's wasm
+// (Pyodide compiles pyodide.asm.wasm with instantiateStreaming, its only streaming call:
+// `wasm_start` -> `wasm_ready`; `wasm` in the render message says "streaming", or null if
+// it never streamed), `fs_init` (the runtime exists, Python not started), `core_ready`
+// (loadPyodide done: Python runs, the compiled wheels are installed) and `pyodide_ready`
+// (the pure-Python wheels are in site-packages too).
+let wasmHow = null;
+let coreCompiled;                               // resolves once the core's wasm is instantiated
+const coreCompiledPromise = new Promise((resolve) => { coreCompiled = resolve; });
+(function timeWasm() {
+  const W = self.WebAssembly;
+  if (!W || typeof W.instantiateStreaming !== "function") return;
+  const streaming = W.instantiateStreaming.bind(W);
+  W.instantiateStreaming = function (...args) {
+    const first = !marks.wasm_start;
+    if (first) { marks.wasm_start = now(); wasmHow = "streaming"; }
+    const p = streaming(...args);
+    if (first) p.then(() => { marks.wasm_ready = now(); coreCompiled(); }, () => coreCompiled());
+    return p;
+  };
+})();
+
+/* ---------------------------------------------------------------- pure-Python wheels */
+// Pyodide installs a wheel by unzipping it in Python, file by file, once the interpreter
+// runs (bench/install_wheels.py, in the live page of a loaded 2-core machine: 1.30 s for all
+// wheels that way, 0.99 s this way, and this way most of it overlaps the boot). The wheels with no compiled code
+// (CONFIG.pure: nothing to load but files) are unzipped here instead, with the browser's own
+// inflate, while the core downloads and boots, and written into site-packages as soon as
+// the runtime exists: the same files Pyodide would write (a wheel's .data/purelib|platlib
+// tree goes to the top, other .data parts are left out as they are not importable).
+// The compiled wheels (numpy: shared libraries to load) stay with Pyodide's loadPackage.
+// Without DecompressionStream (older browsers) Pyodide installs them all.
+const PURE = typeof DecompressionStream === "function" ? (CONFIG.pure || []) : [];
+const PACKAGES = CONFIG.packages.concat(
+  typeof DecompressionStream === "function" ? [] : (CONFIG.pure || []).map((w) => w.name));
+
+async function inflateRaw(data, size) {
+  const ds = new DecompressionStream("deflate-raw");
+  const writer = ds.writable.getWriter();
+  writer.write(data).catch(() => {});      // errors surface on the reading side
+  writer.close().catch(() => {});
+  const reader = ds.readable.getReader();
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    if (at + value.length > size) throw new Error("more bytes than the zip directory says");
+    out.set(value, at);
+    at += value.length;
+  }
+  return at === size ? out : out.subarray(0, at);
+}
+
+// [[path, bytes]] of a zip archive's files (a wheel: no zip64, stored or deflated entries).
+async function unzip(file, buffer) {
+  const v = new DataView(buffer), u8 = new Uint8Array(buffer);
+  const bad = (why) => new Error(`pyodide/${file} is not a readable wheel (${why}; rebuild the site)`);
+  let eocd = -1;
+  for (let i = buffer.byteLength - 22; i >= Math.max(0, buffer.byteLength - 65557); i--) {
+    if (v.getUint32(i, true) === 0x06054b50) { eocd = i; break; }
+  }
+  if (eocd < 0) throw bad("no end of central directory");
+  const count = v.getUint16(eocd + 10, true);
+  let p = v.getUint32(eocd + 16, true);
+  const names = new TextDecoder();
+  const jobs = [];
+  for (let k = 0; k < count; k++) {
+    if (p + 46 > buffer.byteLength || v.getUint32(p, true) !== 0x02014b50) throw bad("corrupt central directory");
+    const method = v.getUint16(p + 10, true), csize = v.getUint32(p + 20, true);
+    const usize = v.getUint32(p + 24, true), nlen = v.getUint16(p + 28, true);
+    const local = v.getUint32(p + 42, true);
+    const name = names.decode(u8.subarray(p + 46, p + 46 + nlen));
+    p += 46 + nlen + v.getUint16(p + 30, true) + v.getUint16(p + 32, true);
+    if (name.endsWith("/")) continue;
+    if (name.startsWith("/") || name.split("/").includes("..")) throw bad(`unsafe path ${name}`);
+    const start = local + 30 + v.getUint16(local + 26, true) + v.getUint16(local + 28, true);
+    const data = u8.subarray(start, start + csize);
+    let out;
+    if (method === 0) out = Promise.resolve(data);
+    else if (method === 8) out = inflateRaw(data, usize);
+    else throw bad(`compression method ${method} of ${name}`);
+    jobs.push(out.then((bytes) => {
+      if (bytes.length !== usize) throw bad(`${name} has ${bytes.length} bytes, expected ${usize}`);
+      return [name, bytes];
+    }));
+  }
+  return Promise.all(jobs);
+}
+
+// Where a wheel's member goes, relative to site-packages (null: not installed).
+function installPath(name) {
+  const m = /^[^/]+\.data\/([^/]+)\/(.*)$/.exec(name);
+  if (!m) return name;
+  return m[1] === "purelib" || m[1] === "platlib" ? m[2] : null;
+}
+
+async function fetchPure(wheel) {
+  const url = CONFIG.pyodide + wheel.file;
+  const resp = await fetch(url, { integrity: wheel.integrity });   // counted, explained
+  if (!resp.ok) {
+    throw new Error(`pyodide/${wheel.file} is missing from the site (HTTP ${resp.status}; ` +
+                    "upload the built site again)");
+  }
+  const buffer = await resp.arrayBuffer();
+  // inflating takes the worker's thread: not while the core's wasm is being instantiated
+  // (measured: the compile then finished 0.5 s later, and Python started as much later)
+  await coreCompiledPromise;
+  return unzip(wheel.file, buffer);
+}
+
+function writePure(FS, root, archives) {
+  const made = new Set();
+  let n = 0;
+  for (const files of archives) {
+    for (const [name, bytes] of files) {
+      const rel = installPath(name);
+      if (rel === null) continue;
+      const path = root + "/" + rel;
+      const dir = path.slice(0, path.lastIndexOf("/"));
+      if (!made.has(dir)) { FS.mkdirTree(dir); made.add(dir); }
+      FS.writeFile(path, bytes);
+      n += 1;
+    }
+  }
+  return n;
+}
+
 /* ---------------------------------------------------------------- errors */
 function oneLine(err) {
   const text = String((err && err.message) || err || "unknown error");
@@ -171,21 +300,35 @@ async function start() {
   importScripts(CONFIG.pyodide + "pyodide.js");
   const indexURL = new URL(CONFIG.pyodide, self.location.href).href;
   marks.pyodide_js = now();
-  pyodide = await loadPyodide({
+  let sitePackages = null;
+  const booting = loadPyodide({
     indexURL: indexURL,
     lockFileURL: indexURL + "pyodide-lock.json",
     packageBaseUrl: indexURL,            // also Pyodide's "cdnUrl": never its default CDN
-    packages: CONFIG.packages,           // one batch, downloaded while the core boots
+    packages: PACKAGES,                  // one batch, downloaded while the core boots
     env: CONFIG.env,
     args: CONFIG.args,                   // -OO: the site's bytecode has no docstrings
+    fsInit: (FS, info) => { marks.fs_init = now(); sitePackages = info.sitePackages; coreCompiled(); },
     stdout: () => {},
     stderr: (s) => { console.warn(s); if (/^Failed to load /.test(s)) loadFailures.push(s); },
   });
-  marks.pyodide_ready = now();
+  // after loadPyodide has asked for the core's files: those come first
+  const pure = Promise.all(PURE.map(fetchPure));
+  pure.catch(() => {});                  // reported below, after the core
+  pyodide = await booting;
+  marks.core_ready = now();
+  let archives = null, pureError = null;
+  try { archives = await pure; } catch (e) { pureError = e; }
   if (fileFailures.length) throw new Error(fileFailures[0]);
+  if (pureError) throw pureError;
   if (loadFailures.length) {
     throw new Error(loadFailures.join("; ") + " (a file of the site is missing or unreadable)");
   }
+  if (PURE.length) {
+    writePure(pyodide.FS, sitePackages, archives);
+    pyodide.runPython("import importlib; importlib.invalidate_caches()");
+  }
+  marks.pyodide_ready = now();           // Python runs, every package is installed
   stage = "import";
   pyodide.globals.set("sendPatch", sendPatch);
   for (const step of CONFIG.imports) {
@@ -209,7 +352,7 @@ async function start() {
   result.destroy();
   marks.doc_serialized = now();
   post({ type: "render", docs_json: docs_json, render_items: render_items, root_ids: root_ids,
-         marks: marks, fetches: fetches });
+         marks: marks, fetches: fetches, wasm: wasmHow });
 }
 
 /* ---------------------------------------------------------------- messages from the page */

@@ -72,7 +72,18 @@ def test_lock_lists_exactly_the_vendored_wheels_with_real_hashes(require_live):
     for never in ("pandas", "tornado", "pillow", "contourpy", "micropip"):
         assert never not in lock["packages"], never
     cfg = worker_config(site)
-    assert sorted(cfg["packages"]) == sorted(lock["packages"])  # one batch, all of them
+    # every wheel once: the compiled ones through Pyodide's loadPackage (one batch), the
+    # pure-Python ones unzipped by the worker itself (docs/design.md §5)
+    pure = [w["name"] for w in cfg["pure"]]
+    assert sorted(cfg["packages"] + pure) == sorted(lock["packages"])
+    assert "numpy" in cfg["packages"] and {"panel", "bokeh", "cnn-explorer"} <= set(pure)
+    for w in cfg["pure"]:
+        pkg = lock["packages"][w["name"]]
+        assert w["file"] == pkg["file_name"] and w["file"].endswith("-none-any.whl"), w
+        digest = base64.b64decode(w["integrity"].removeprefix("sha256-")).hex()
+        assert digest == pkg["sha256"], f"{w['name']}: fetch integrity is not the lock's sha256"
+        with zipfile.ZipFile(pyo / w["file"]) as z:
+            assert not [n for n in z.namelist() if n.endswith(".so")], w["file"]
     # slimmed: no bundled assets inside the wheels
     with zipfile.ZipFile(pyo / next(p["file_name"] for n, p in lock["packages"].items()
                                     if n == "panel")) as z:
@@ -209,3 +220,23 @@ def test_csp_allows_inline_scripts_by_hash_only():
         "script-src-attr"] == "'unsafe-inline'"
     out = page.add_csp(text)
     assert out.index('http-equiv="Content-Security-Policy"') < out.index("<script")
+
+
+def test_only_wheels_without_compiled_code_are_unzipped_by_the_worker(tmp_path):
+    """is_pure decides which wheels skip Pyodide's loadPackage: a `none-any` tag alone is
+    not enough (a shared library inside needs Pyodide's dynlib loading)."""
+    def make(name: str, members: dict[str, bytes]) -> wheels.Wheel:
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            for rel, data in members.items():
+                z.writestr(rel, data)
+        return wheels.Wheel(name=name.split("-")[0], version="1", path=path, source="test")
+
+    pure = make("a-1-py3-none-any.whl", {"a/__init__.py": b"x = 1\n"})
+    assert wheels.is_pure(pure)
+    assert not wheels.is_pure(make("b-1-py3-none-any.whl", {"b/_c.cpython-313-wasm32-emscripten.so": b"\0asm"}))
+    assert not wheels.is_pure(make("c-1-cp313-cp313-pyodide_2025_0_wasm32.whl", {"c/__init__.py": b""}))
+    entry = wheels.pure_entry(pure)
+    assert entry["name"] == "a" and entry["file"] == pure.path.name
+    assert entry["integrity"] == "sha256-" + base64.b64encode(
+        hashlib.sha256(pure.path.read_bytes()).digest()).decode()

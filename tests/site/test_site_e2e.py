@@ -82,6 +82,35 @@ def test_live_tier_python_callback_updates_the_page(require_live, new_context):
 
 
 @pytest.mark.live
+def test_pure_wheels_are_installed_by_the_worker_not_by_pyodide(require_live, new_context):
+    """The pure-Python wheels are unzipped by worker.js (browser inflate) into
+    site-packages: importable, with their metadata, and not installed a second time by
+    Pyodide's loadPackage; the compiled ones (numpy) still are (docs/design.md §5)."""
+    ctx, _ = new_context()
+    page = ctx.new_page()
+    with serve(require_live.path) as srv:
+        page.goto(srv.url + "index.html")
+        assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
+        got = page.evaluate("""cnnExplorer.python(`
+import json, importlib.metadata as md, os, numpy, panel, param, pyodide_js
+site = os.path.dirname(os.path.dirname(numpy.__file__))     # where Pyodide installs
+json.dumps({
+    "panel": md.version("panel"), "param": md.version("param"),
+    "under_site": os.path.dirname(os.path.dirname(panel.__file__)) == site,
+    "site": site, "panel_file": panel.__file__,
+    "templates": os.path.isfile(os.path.join(os.path.dirname(panel.__file__), "_templates", "base.html")),
+    "loaded": sorted(pyodide_js.loadedPackages.object_keys()),
+})`)""")
+        info = __import__("json").loads(got)
+        assert info["panel"] == "1.9.4" and info["param"], info
+        assert info["under_site"] and info["templates"], info
+        assert "numpy" in info["loaded"], info
+        assert not {"panel", "bokeh", "param"} & set(info["loaded"]), info
+        marks = page.evaluate("window.cnnExplorer.marks")
+        assert marks["core_ready"] <= marks["pyodide_ready"] <= marks["import_numpy"], marks
+
+
+@pytest.mark.live
 def test_second_visit_goes_live_offline(require_live, chromium, tmp_path):
     """After one visit the service worker has everything: with the server gone the page
     still opens and goes live."""
@@ -103,6 +132,9 @@ def test_second_visit_goes_live_offline(require_live, chromium, tmp_path):
         # the server is stopped: nothing answers on that port any more
         page.goto(url + "index.html")
         assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
+        # the service worker's cached response kept what a streaming compile needs (its
+        # Content-Type), so the core compiled from the stream, as on the first visit
+        assert page.evaluate("window.cnnExplorer.wasm") == "streaming"
         click_layer_and_check_card(page)
         page.goto(url)                                  # the directory URL too
         assert wait_tier(page) == "live"
