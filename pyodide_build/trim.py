@@ -27,7 +27,8 @@ MARK = "# --- pyodide_build.trim: imported on first use (PEP 562) ---"
 
 @dataclasses.dataclass(frozen=True)
 class LazyRewrite:
-    """Defer the `from <module> import ...` statements of one package `__init__.py`.
+    """Defer the `from <module> import ...` statements of one package `__init__.py`
+    (`modules`), or one top-level `import <name>` of any module (`plain`).
 
     path: the file inside the unpacked wheel; sha256: of the file as released (the guard);
     modules: the relative modules whose import statements are deferred, spelled as in the
@@ -40,6 +41,7 @@ class LazyRewrite:
     sha256: str
     modules: tuple[str, ...]
     epilogue: str = ""      # code appended after the module __getattr__
+    plain: str = ""         # instead: the module of a top-level `import <plain>` to defer
 
 
 def _spec(node: ast.ImportFrom) -> str:
@@ -117,6 +119,28 @@ def lazy_source(text: str, modules: tuple[str, ...], where: str, epilogue: str =
     return "".join(lines).rstrip("\n") + tail
 
 
+def deferred_import_source(text: str, module: str, where: str) -> str:
+    """`text` with its top-level `import <module>` replaced by a stand-in that imports the
+    module on its first attribute lookup (for modules used only inside rarely-called
+    functions). Pure function; BuildError naming `where` if there is no such statement."""
+    tree = ast.parse(text)
+    nodes = [n for n in tree.body if isinstance(n, ast.Import) and len(n.names) == 1
+             and n.names[0].name == module and n.names[0].asname is None]
+    if len(nodes) != 1 or "." in module:
+        raise BuildError(f"{where}: no single top-level `import {module}` to defer "
+                         "(the file changed; review pyodide_build/trim.py)")
+    node = nodes[0]
+    lines = text.splitlines(keepends=True)
+    stand_in = (f"class _CnnxDeferred:  # pyodide_build.trim: `import {module}` on first use\n"
+                "    def __getattr__(self, attr):\n"
+                f"        import {module}\n"
+                f"        globals()[{module!r}] = {module}\n"
+                f"        return getattr({module}, attr)\n\n\n"
+                f"{module} = _CnnxDeferred()\n")
+    lines[node.lineno - 1:node.end_lineno] = [stand_in]
+    return "".join(lines)
+
+
 # pn.panel(obj) picks the pane class by asking every PaneBase subclass defined so far: before
 # the first such lookup of an object that is not already a Panel object, the deferred panes
 # (and panel.param's ParamFunction, ParamMethod, ReactiveExpr, ...) are imported, so the
@@ -139,6 +163,7 @@ PaneBase.get_pane_type = _cnnx_all_panes_first(PaneBase.get_pane_type.__func__)
 # Panel 1.9.4. Kept eager: everything the explorer and Panel's own core (layouts, HTML and
 # Bokeh panes, buttons, inputs, selects, write_doc) import anyway. Deferred: the rest.
 PANEL_VERSION = "1.9.4"
+BOKEH_VERSION = "3.9.2"
 REWRITES = (
     LazyRewrite("panel", PANEL_VERSION, "panel/__init__.py",
                 "bed46e2e548833d3125f2ac6e7965f7d3884ff6a8a991e841673c5ff79dc2dd2",
@@ -152,6 +177,13 @@ REWRITES = (
                 "9abe772127acc43e4972e93b351d57fbdee8fbc63a557ecc24197280e8ae9bfd",
                 (".codeeditor", ".debugger", ".file_selector", ".misc", ".player",
                  ".speech_to_text", ".tables", ".terminal", ".text_to_speech", ".texteditor")),
+    # PyYAML reads bokeh.yaml config files and YAML themes: neither exists in the site
+    LazyRewrite("bokeh", BOKEH_VERSION, "bokeh/settings.py",
+                "e372a8d0aad8911f5881174b1f6c94b8d1f4906ef13fe4d6dcacf8ad0ebee2f5", (),
+                plain="yaml"),
+    LazyRewrite("bokeh", BOKEH_VERSION, "bokeh/themes/theme.py",
+                "4e46190f584bae32c11d49266d649535b4b21e0eb6091f8f979bc83f12f9c725", (),
+                plain="yaml"),
 )
 
 
@@ -174,9 +206,10 @@ def apply(tree: Path, name: str, version: str, rewrites: tuple[LazyRewrite, ...]
             raise BuildError(f"{rw.path} in {name} {version} is not the file "
                              f"pyodide_build/trim.py was written for (sha256 {have}, expected "
                              f"{rw.sha256}): review the rewrite and update trim.REWRITES")
-        path.write_text(lazy_source(data.decode("utf-8"), rw.modules, f"{name}: {rw.path}",
-                                    rw.epilogue),
-                        encoding="utf-8")
+        where = f"{name}: {rw.path}"
+        text = data.decode("utf-8")
+        path.write_text(deferred_import_source(text, rw.plain, where) if rw.plain else
+                        lazy_source(text, rw.modules, where, rw.epilogue), encoding="utf-8")
         done.append(rw.path)
     if done:
         log(f"deferred imports in {name}: {', '.join(done)} (pyodide_build/trim.py)")

@@ -71,7 +71,7 @@ def test_apply_fails_on_another_release_or_a_changed_file(tmp_path):
     (root / "panel" / "__init__.py").write_text("from . import chat\n")
     with pytest.raises(BuildError, match=r"panel/__init__\.py in panel 1\.9\.4 is not the file"):
         trim.apply(root, "panel", "1.9.4", log=lambda *_: None)
-    assert trim.apply(root, "bokeh", "3.9.2", log=lambda *_: None) == []
+    assert trim.apply(root, "param", "2.4.2", log=lambda *_: None) == []
 
 
 PROBE = r"""
@@ -128,7 +128,7 @@ DEFERRED = ["panel.chat", "panel.template", "panel.pipeline", "panel.param", "pa
 def test_trimmed_panel_imports_less_and_keeps_every_name(tmp_path):
     root = _copy_panel(tmp_path)
     done = trim.apply(root, "panel", panel.__version__, log=lambda *_: None)
-    assert done == [rw.path for rw in trim.REWRITES]
+    assert done == [rw.path for rw in trim.REWRITES if rw.package == "panel"]
     proc = subprocess.run([sys.executable, "-c", PROBE, json.dumps(DEFERRED)],
                           env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
                           capture_output=True, text=True, cwd=tmp_path, timeout=300)
@@ -141,3 +141,39 @@ def test_trimmed_panel_imports_less_and_keeps_every_name(tmp_path):
     assert set(got["after_app"]) <= {"panel.custom", "panel.widgets.tables"}, got["after_app"]
     assert got["missing"] == [] and got["wrong"] == []
     assert got["unknown"] == "module 'panel.widgets' has no attribute 'NoSuchWidget'"
+
+
+BOKEH_PROBE = r"""
+import sys
+import bokeh.settings, bokeh.themes.theme
+import panel
+early = "yaml" in sys.modules
+from bokeh.settings import settings
+from bokeh.themes import Theme
+open("t.yaml", "w").write("attrs:\n  Plot:\n    width: 123\n")
+theme = Theme(filename="t.yaml")
+settings.load_config("t.yaml")
+print(bokeh.__file__, early, theme._json["attrs"]["Plot"]["width"], "yaml" in sys.modules)
+"""
+
+
+def test_bokeh_imports_yaml_only_for_yaml_files(tmp_path):
+    import bokeh
+    root = tmp_path / "site-packages"
+    shutil.copytree(Path(bokeh.__file__).parent, root / "bokeh",
+                    ignore=shutil.ignore_patterns("static", "sampledata", "sphinxext", "tests",
+                                                  "__pycache__"))
+    assert trim.apply(root, "bokeh", bokeh.__version__, log=lambda *_: None) == [
+        "bokeh/settings.py", "bokeh/themes/theme.py"]
+    proc = subprocess.run([sys.executable, "-c", BOKEH_PROBE],
+                          env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    where, early, width, late = proc.stdout.split()
+    assert where.startswith(str(root))
+    assert (early, width, late) == ("False", "123", "True")
+
+
+def test_deferred_import_source_needs_the_statement():
+    with pytest.raises(BuildError, match="sample: no single top-level `import yaml`"):
+        trim.deferred_import_source("import os\nif 1:\n    import yaml\n", "yaml", "sample")
