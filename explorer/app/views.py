@@ -10,9 +10,8 @@ import base64
 from ..text import html as escape  # the one escaping rule (explorer/text.py)
 from importlib import resources
 
-from bokeh.models import (ColumnDataSource, CustomJS, Div, HoverTool, InlineStyleSheet, PanTool, Range1d,
-                          SaveTool, TapTool)
-from bokeh.plotting import figure
+from bokeh.models import (Bezier, ColumnDataSource, CustomJS, Div, GlyphRenderer, HoverTool, InlineStyleSheet,
+                          PanTool, Plot, Range1d, Rect, SaveTool, Scatter, Segment, TapTool, Text)
 
 from ..analysis import Analysis
 from ..codegen import class_name, module_source
@@ -30,6 +29,11 @@ def _asset(name: str) -> str:
 def _div(name: str, text: str = "", **kwargs: object) -> Div:
     return Div(name=name, text=text, disable_math=True, sizing_mode="stretch_width",
                stylesheets=[InlineStyleSheet(css=CSS)], **kwargs)  # not shared: Bokeh wipes it with a session
+
+
+def _colour(colour: str) -> dict[str, str]:
+    """What bokeh.plotting's `color=` sets: the line, fill and hatch colours."""
+    return {"line_color": colour, "fill_color": colour, "hatch_color": colour}
 
 
 def _data_url(text: str, mime: str) -> str:
@@ -160,29 +164,38 @@ class Views:
         <html data-tier> unless the page manages it itself (the Pyodide site's loader)."""
         return CustomJS(args=dict(tier=tier or ""), code=_asset("graph.js") + "\n" + _asset("on_ready.js"))
 
-    def _figure(self, model: DiagramModel) -> figure:
-        fig = figure(name="cnnx-part-diagram", height=_height(model), min_width=_min_width(model),
-                     sizing_mode="stretch_width", x_range=Range1d(*_x_range(model)), y_range=Range1d(*_y_range(model)),
-                     toolbar_location="right", tools="", outline_line_color=None, min_border=4)
-        fig.axis.visible = False
-        fig.grid.visible = False
-        fig.segment(x0="x0", y0="y0", x1="x1", y1="y1", source=self.arrows, line_color="#666", line_width=1.5)
-        fig.scatter(x="x1", y="y1", source=self.arrows, marker="triangle", angle="angle", size=8,
-                    color="#666")
-        fig.bezier(x0="x0", y0="y0", x1="x1", y1="y1", cx0="cx0", cy0="cy0", cx1="cx1", cy1="cy1",
-                   source=self.arcs, line_color="#56b4e9", line_width=2)   # identity shortcuts
-        blocks = fig.rect(x="x", y="y", width="w", height="h", source=self.source, fill_color="colour",
-                          fill_alpha="alpha", line_color="colour", line_width=1, hover_line_color="#1f2328",
-                          hover_line_width=2, hover_fill_color="colour", hover_fill_alpha="alpha",
-                          selection_line_color="#1f2328", selection_line_width=3, selection_fill_color="colour",
-                          selection_fill_alpha="alpha", nonselection_fill_alpha="nalpha",
-                          nonselection_line_alpha=0.35, nonselection_fill_color="colour",
-                          nonselection_line_color="colour")
+    def _figure(self, model: DiagramModel) -> Plot:
+        # A bare Plot with the glyphs bokeh.plotting.figure would make, minus its hidden axes
+        # and grids: importing bokeh.plotting alone costs about 0.3 s of the Pyodide page's
+        # start-up (docs/design.md §5); tests/app/test_views_plot.py checks the glyphs match.
+        fig = Plot(name="cnnx-part-diagram", height=_height(model), min_width=_min_width(model),
+                   sizing_mode="stretch_width", x_range=Range1d(*_x_range(model)), y_range=Range1d(*_y_range(model)),
+                   toolbar_location="right", outline_line_color=None, min_border=4)
+        fig.renderers.extend([
+            GlyphRenderer(data_source=self.arrows, glyph=Segment(x0="x0", y0="y0", x1="x1", y1="y1",
+                                                                 line_color="#666", line_width=1.5)),
+            GlyphRenderer(data_source=self.arrows, glyph=Scatter(x="x1", y="y1", marker="triangle", angle="angle",
+                                                                 size=8, **_colour("#666"))),
+            GlyphRenderer(data_source=self.arcs, glyph=Bezier(x0="x0", y0="y0", x1="x1", y1="y1", cx0="cx0",
+                                                              cy0="cy0", cx1="cx1", cy1="cy1",
+                                                              line_color="#56b4e9", line_width=2))])  # identity shortcuts
+        rect = dict(x="x", y="y", width="w", height="h", fill_color="colour", fill_alpha="alpha")
+        blocks = GlyphRenderer(
+            data_source=self.source, glyph=Rect(**rect, line_color="colour"),
+            hover_glyph=Rect(**rect, line_color="#1f2328", line_width=2),
+            selection_glyph=Rect(**rect, line_color="#1f2328", line_width=3),
+            nonselection_glyph=Rect(**{**rect, "fill_alpha": "nalpha"}, line_color="colour", line_alpha=0.35,
+                                    hatch_alpha=0.1))
+        fig.renderers.append(blocks)
         for column, y, style in (("tname", "top", "bold"), ("tshape", "bottom", "normal")):
-            fig.text(x="x", y=y, text=column, source=self.source, text_align="center",
-                     text_baseline="bottom" if y == "top" else "top", text_font_size="11px",
-                     text_font_style=style, text_color="#1f2328" if style == "bold" else "#57606a",
-                     nonselection_text_alpha=0.6)
+            text = dict(x="x", y=y, text=column, text_align="center", text_font_size="11px",
+                        text_color="#1f2328" if style == "bold" else "#57606a")
+            if y == "bottom":
+                text["text_baseline"] = "top"
+            if style == "bold":
+                text["text_font_style"] = "bold"
+            fig.renderers.append(GlyphRenderer(data_source=self.source, glyph=Text(**text),
+                                            nonselection_glyph=Text(**text, text_alpha=0.6)))
         # Graph networks: a sideways drag moves the drawing inside its box (graph.js keeps the ranges).
         self.pan = PanTool(dimensions="width", description="Drag sideways to move along the network")
         fig.add_tools(
@@ -199,7 +212,7 @@ class Views:
         fig.js_on_event("tap", CustomJS(code="if (window.cnnxDiagramTap) cnnxDiagramTap(cb_obj.x, cb_obj.y, true);"))
         return fig
 
-    def _pan_for(self, model: DiagramModel, fig: figure) -> None:
+    def _pan_for(self, model: DiagramModel, fig: Plot) -> None:
         """The drag pans only a graph network's drawing; a flat one scrolls its box natively."""
         graph = model.arcs is not None
         self.pan.visible = graph
