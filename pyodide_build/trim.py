@@ -142,14 +142,18 @@ def deferred_import_source(text: str, module: str, where: str) -> str:
 
 
 # pn.panel(obj) picks the pane class by asking every PaneBase subclass defined so far: before
-# the first such lookup of an object that is not already a Panel object, the deferred panes
-# (and panel.param's ParamFunction, ParamMethod, ReactiveExpr, ...) are imported, so the
-# choice is the same as with the untouched Panel. The explorer builds its panes explicitly.
+# the first such lookup of an object that is neither a Panel object nor a Bokeh model, the
+# deferred panes (and panel.param's ParamFunction, ParamMethod, ReactiveExpr, ...) are
+# imported, so the choice is the same as with the untouched Panel. Bokeh models (the
+# explorer puts Divs and plots into its layouts) go to the Bokeh pane either way: none of the
+# deferred panes applies to them (tests/unit/test_trim.py checks that).
 PANE_EPILOGUE = """
 def _cnnx_all_panes_first(get_pane_type):
     def first_lookup(cls, obj, **kwargs):
+        from bokeh.model import Model
+
         from ..viewable import Viewable
-        if not isinstance(obj, Viewable):
+        if not isinstance(obj, (Viewable, Model)):
             for _name in _CNNX_LAZY:
                 __getattr__(_name)
             PaneBase.get_pane_type = classmethod(get_pane_type)

@@ -84,6 +84,10 @@ col = pn.Column(pn.pane.HTML("<b>x</b>"), pn.widgets.Button(name="b"), pn.widget
     pn.widgets.FloatInput(), pn.widgets.FileInput(), pn.widgets.CheckBoxGroup(options=["c"]),
     pn.widgets.RadioButtonGroup(options=["r"]), pn.Row(), pn.Card(), pn.FlexBox())
 col.get_root()
+from bokeh.models import Div
+from bokeh.plotting import figure
+models = [Div(text="d"), figure()]
+kinds = [type(pn.panel(m)).__name__ for m in models]       # the explorer's layouts hold these
 after_app = sorted(m for m in json.loads(sys.argv[1]) if m in sys.modules)
 # pn.panel(obj) chooses among all panes, deferred ones included (the first lookup loads them)
 bound = type(pn.panel(pn.bind(lambda x: x, 1))).__name__
@@ -108,6 +112,21 @@ checks = {
     "pn.panel(bound function)": bound == "ParamFunction",
     "pn.panel(mp4 URL)": type(pn.panel("https://x/a.mp4")).__name__ == "Video",
 }
+# no deferred pane would have claimed a Bokeh model (why they may skip loading them)
+from panel.pane.base import PaneBase
+from param.parameterized import descendents
+def applies(p, m):
+    try:
+        return p.applies(m) if p.priority is None else p.priority and p.applies(m)
+    except Exception:
+        return False
+examined = [p for p in descendents(PaneBase)
+            if p.__module__ in json.loads(sys.argv[1]) + ["panel.param"]]
+claims = sorted(f"{p.__module__}.{p.__name__}" for p in examined for m in models
+                if applies(p, m))
+checks["the deferred panes were examined"] = len(examined) >= 15
+checks["Bokeh models -> Bokeh pane"] = kinds == ["Bokeh", "Bokeh"]
+checks["no deferred pane claims a Bokeh model: " + ", ".join(claims)] = not claims
 wrong = [k for k, ok in checks.items() if not ok]
 try:
     pn.widgets.NoSuchWidget
@@ -120,7 +139,9 @@ print(json.dumps({"file": pn.__file__, "deferred": deferred, "after_app": after_
 
 DEFERRED = ["panel.chat", "panel.template", "panel.pipeline", "panel.param", "panel.custom",
             "panel.pane.holoviews", "panel.pane.vtk", "panel.pane.plotly", "panel.pane.vega",
-            "panel.pane.deckgl", "panel.pane.echarts", "panel.widgets.tables",
+            "panel.pane.deckgl", "panel.pane.echarts", "panel.pane.media", "panel.pane.equation",
+            "panel.pane.perspective", "panel.pane.streamz", "panel.pane.textual",
+            "panel.pane.vizzu", "panel.pane.vtk.vtk", "panel.widgets.tables",
             "panel.widgets.speech_to_text", "panel.widgets.terminal", "panel.widgets.debugger",
             "panel.widgets.codeeditor", "panel.widgets.player", "panel.widgets.file_selector"]
 
