@@ -44,14 +44,16 @@ for w in sorted(glob.glob("/work/wheels/*.whl")):
 import importlib; importlib.invalidate_caches()
 `);
 const steps = JSON.parse(%(steps)s);
-const times = {};
+const times = {}, cpu = {};
 for (const step of steps) {
   lines.push("@@step " + step.name);
-  const t0 = performance.now();
+  const t0 = performance.now(), c0 = process.cpuUsage();
   await py.runPythonAsync(step.code);
   times[step.name] = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  cpu[step.name] = (c.user + c.system) / 1e6;
 }
-console.log(JSON.stringify({ times, lines }));
+console.log(JSON.stringify({ times, cpu, lines }));
 """
 
 APP = """
@@ -75,7 +77,8 @@ def worker_config(site: Path) -> dict:
 
 
 def run_once(site: Path, app: bool) -> tuple[dict, list[tuple[str, str, int, int, int]]]:
-    """One Node run: (wall seconds per step, [(step, module, self us, cumulative us, depth)])."""
+    """One Node run: ({"wall"|"cpu": seconds per step}, [(step, module, self us, cumulative
+    us, depth)]). CPU seconds (Node's own process) are the steadier figure on a busy machine."""
     cfg = worker_config(site)
     core = CACHE_DIR / "npm" / "package"
     with tempfile.TemporaryDirectory(prefix="import-profile-") as tmp:
@@ -110,7 +113,7 @@ def run_once(site: Path, app: bool) -> tuple[dict, list[tuple[str, str, int, int
         if m:
             rows.append((step, m.group(4), int(m.group(1)), int(m.group(2)),
                          len(m.group(3)) // 2))
-    return out["times"], rows
+    return {"wall": out["times"], "cpu": out["cpu"]}, rows
 
 
 def package_of(module: str) -> str:
@@ -126,16 +129,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=1)
     args = ap.parse_args(argv)
     all_times: dict[str, list[float]] = defaultdict(list)
+    all_cpu: dict[str, list[float]] = defaultdict(list)
     selfs: dict[tuple[str, str], list[int]] = defaultdict(list)
     for _ in range(args.runs):
         times, rows = run_once(args.site, args.app)
-        for k, v in times.items():
+        for k, v in times["wall"].items():
             all_times[k].append(v)
+            all_cpu[k].append(times["cpu"][k])
         for step, mod, self_us, _cum, _depth in rows:
             selfs[(step, mod)].append(self_us)
-    print(f"{args.site}: wall time per worker step (median of {args.runs}, Node)")
+    print(f"{args.site}: time per worker step (median of {args.runs}, Node; -X importtime "
+          "adds its own overhead)")
     for k, v in all_times.items():
-        print(f"  {k:8s} {statistics.median(v):6.2f} s")
+        print(f"  {k:8s} {statistics.median(v):6.2f} s wall  "
+              f"{statistics.median(all_cpu[k]):6.2f} s CPU")
     med = {key: statistics.median(v) for key, v in selfs.items()}
     for step in [s for s in all_times if s != "numpy"]:
         mods = {m: us for (s, m), us in med.items() if s == step}
