@@ -12,15 +12,10 @@ interpreter (closest to start-up); later rounds show the warmed-up cost. Prints 
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import sys
-import threading
 from pathlib import Path
 
-CHROMIUM = "/usr/lib/chromium/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
+from pagetiming import CHROMIUM, OFFLINE_ARGS as ARGS, serve  # noqa: E402
 
 CODE = r'''
 import sys, time
@@ -53,21 +48,14 @@ for m, mod in saved.items():
 '''
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("site", type=Path)
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                            functools.partial(_Quiet, directory=str(args.site)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{httpd.server_address[1]}/index.html"
+    httpd, base = serve(args.site)
+    url = base + "index.html"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page()

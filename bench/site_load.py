@@ -22,24 +22,19 @@ figure is printed for both builds side by side (the machine's noise hits both al
 from __future__ import annotations
 
 import argparse
-import functools
 import gzip
-import http.server
 import json
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-CHROMIUM = "/usr/lib/chromium/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--no-first-run",
-        "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
+from pagetiming import CHROMIUM, OFFLINE_ARGS as ARGS, measure_edits, serve  # noqa: E402
+
 GOALS = {"first_clickable": 1200, "cold_live": 6000, "warm_live": 4000}  # issue 12
 SIZE_GOALS = (20_000_000, 10_000_000)
 
@@ -54,23 +49,6 @@ PHASES = [  # (label, from mark, to mark); marks are ms since navigation start
     ("render live document", "doc_serialized", "live_rendered"),
     ("link + live", "live_rendered", "tier_live"),
 ]
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass        # a page navigating away resets connections: not an error here
-
-
-def serve(directory: Path):
-    httpd = _Server(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory)))
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}/"
 
 
 # Injected before the page's own scripts: clicks the layer's button as soon as it exists
@@ -193,7 +171,6 @@ def build_ref(ref: str, dest: Path) -> float:
 def measure(sites: dict[str, Path], args) -> tuple[dict, list[str]]:
     """{label: {"cold": [...], "warm": [...]}}, loads alternating between the sites."""
     from playwright.sync_api import sync_playwright
-    from ui import measure_edits     # bench/ui.py: the same edit, timed the same way
     servers = {label: serve(site) for label, site in sites.items()}
     timeout_ms = args.timeout * 1000
     outside: list[str] = []

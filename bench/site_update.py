@@ -14,13 +14,10 @@ user) and prints the requests and bytes the server sent for each visit:
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import os
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -29,10 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from pyodide_build.build import write_service_worker  # noqa: E402
 
-CHROMIUM = "/usr/lib/chromium/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--no-first-run",
-        "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
+from pagetiming import CHROMIUM, OFFLINE_ARGS as ARGS, QuietHandler, serve  # noqa: E402
+
 SETTLE = """async () => {
   const r = await navigator.serviceWorker.getRegistration();
   try { await r.update(); } catch (e) {}
@@ -41,11 +36,8 @@ SETTLE = """async () => {
 }"""
 
 
-class _Counting(http.server.SimpleHTTPRequestHandler):
+class _Counting(QuietHandler):
     sent: list = []
-
-    def log_message(self, *args):
-        pass
 
     def send_head(self):
         f = super().send_head()
@@ -53,11 +45,6 @@ class _Counting(http.server.SimpleHTTPRequestHandler):
         size = os.path.getsize(path) if f is not None and os.path.isfile(path) else 0
         self.sent.append((self.path.split("?")[0], size))
         return f
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass
 
 
 def visit(ctx, url: str, wait_live: bool, settle: bool) -> dict:
@@ -112,10 +99,8 @@ def main() -> int:
         www = Path(tmp) / "www"
         shutil.copytree(args.site, www)
         total = sum(p.stat().st_size for p in www.rglob("*") if p.is_file())
-        httpd = _Server(("127.0.0.1", 0), functools.partial(handler, directory=str(www)))
-        httpd.daemon_threads = True
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        url = f"http://127.0.0.1:{httpd.server_address[1]}/index.html"
+        httpd, base = serve(www, handler)
+        url = base + "index.html"
         rows = []
 
         def record(label: str, result: dict) -> None:

@@ -41,8 +41,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from e2e_support import (CHROMIUM_ARGS, CHROMIUM, READY_JS, expected_layers, free_port, is_local,  # noqa: E402
                          start_server, stop_server)
-from explorer.analysis import analyse  # noqa: E402
-from explorer.spec import default_network, from_json  # noqa: E402
+from pagetiming import measure_edits  # noqa: E402
 
 LAYERS = expected_layers()
 
@@ -102,64 +101,6 @@ CARD_LATENCY_JS = """async ({rounds}) => {
   }
   return {dom, frame};
 }"""
-
-EDIT_ARM_JS = """({total, params}) => {
-  // the view on screen (the Pyodide site keeps its replaced static document in the list)
-  const view = (name) => {
-    for (const doc of Bokeh.documents.slice().reverse()) {
-      const m = doc.get_model_by_name(name), v = m && Bokeh.index.find_one(m);
-      if (v) return v;
-    }
-    return null;
-  };
-  const troot = view('cnnx-part-table').el.shadowRoot;
-  const croot = view('cnnx-part-card').el.shadowRoot;
-  const ok = () => {
-    const cell = troot.querySelector('tfoot td[data-total]');
-    const card = croot.querySelector('#layer-details');
-    return cell != null && cell.dataset.total === String(total) && card != null && card.textContent.includes(params);
-  };
-  window.__edit = new Promise((resolve) => {
-    let t0 = null;
-    const key = (e) => { if (e.key === 'Enter' && t0 === null) t0 = performance.now(); };
-    window.addEventListener('keydown', key, true);
-    const check = () => {
-      if (t0 !== null && ok()) {
-        const t1 = performance.now();
-        window.removeEventListener('keydown', key, true);
-        requestAnimationFrame(() => resolve({updated: t1 - t0, frame: performance.now() - t0}));
-        return true;
-      }
-      return false;
-    };
-    const poll = () => { if (!check()) requestAnimationFrame(poll); };
-    const what = {subtree: true, childList: true, characterData: true, attributes: true};
-    for (const root of [troot, croot]) new MutationObserver(check).observe(root, what);
-    requestAnimationFrame(poll);
-  });
-}"""
-
-
-def measure_edits(page, runs: int) -> list[dict[str, float]]:
-    """Edit → redraw in a live page (desktop server or Pyodide site), default network: select
-    Conv1, type a new out_channels and press Enter, `runs` times; each sample is ms from the
-    Enter keydown until the table total and the card show the new network, and the next frame."""
-    page.get_by_role("button", name="Conv1", exact=True).click()
-    field = page.get_by_label("out_channels", exact=True)
-    field.wait_for()
-    base = default_network().to_json()
-    samples = []
-    for channels in (16, 24, 48, 40, 56, 20, 32, 36, 44)[: max(runs, 1)]:
-        data = {**base, "layers": [dict(layer) for layer in base["layers"]]}
-        data["layers"][0]["out_channels"] = channels
-        analysis = analyse(from_json(data))
-        conv1 = analysis.records[1]
-        page.evaluate(EDIT_ARM_JS, {"total": analysis.total_params, "params": f"{conv1.params:,}"})
-        field.fill(str(channels))
-        field.press("Enter")
-        samples.append(page.evaluate("window.__edit"))
-    return samples
-
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)

@@ -11,7 +11,7 @@ import re
 from .analysis import Analysis, format_shape
 from .graphcode import STOCHASTIC_DEPTH, graph_source
 from .layers.base import Shape
-from .spec import Layer
+from .spec import Layer, Network
 
 
 def pytorch_line(layer: Layer, in_shape: Shape, in_place_ok: bool = True) -> str:

@@ -19,7 +19,6 @@ from .errors import PATH_SEPARATOR, ArchitectureError
 from .layers import (GELU, KINDS, LAYER_TYPES, AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm2d,
                      Conv2d, Dropout, Flatten, Hardsigmoid, Hardswish, Identity, LayerSpec, LeakyReLU, Linear,
                      MaxPool2d, ReLU, ReLU6, Sigmoid, SiLU, StochasticDepth, Tanh)
-from .layers.base import normalise_default as _normalise_default
 
 from .text import MAX_LAYER_NAME, MAX_NETWORK_NAME, json_problem, name_problem, printable, strip_bom
 

@@ -10,8 +10,7 @@ final output as softmax probabilities.
 from __future__ import annotations
 
 import math
-import sys
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import panel as pn
@@ -26,6 +25,7 @@ from ..samples import SAMPLES, to_rgba
 from ..text import html
 from .busy import BUSY_CSS, busy_html, run_soon
 from .rows import wrap_row
+from .theme import FEATURES_HINT, FEATURES_TITLE, heading_html
 
 if TYPE_CHECKING:
     from .state import ExplorerState
@@ -96,10 +96,8 @@ class FeatureView:
         self._generation = 0                # a newer network makes pending computations stale
         self._base = ""
         self.layout = pn.Column(
-            pn.pane.HTML("<h2 style='font-size:18px;margin:8px 0 0'>Feature maps</h2><p class='cnnx-hint'>A real "
-                         "forward pass (numpy) of the sample image through this network with untrained, seeded "
-                         "weights. Click a pixel of a feature map to see which input pixels it depends on.</p>",
-                         sizing_mode="stretch_width"),
+            pn.pane.HTML(heading_html(FEATURES_TITLE, FEATURES_HINT + " Click a pixel of a feature map to see "
+                                      "which input pixels it depends on."), sizing_mode="stretch_width"),
             wrap_row(self.sample, self.filters), self.caption,
             wrap_row(self.input_fig,
                      pn.Column(self.grid_fig, self.bar_fig, sizing_mode="stretch_width",

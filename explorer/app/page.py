@@ -6,7 +6,7 @@ with the state. Every change goes through the state's actions (docs/design.md §
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import panel as pn
 import param
@@ -18,7 +18,11 @@ from ..text import html
 from ..urlstate import encode_arch, parse_fragment
 from .busy import BUSY_CSS, busy_html, run_soon
 from .state import ExplorerState
+from .theme import FEATURES_HINT, FEATURES_TITLE, heading_html
 from .views import Views
+
+if TYPE_CHECKING:
+    from .featureview import FeatureView
 
 TITLE = "CNN Architecture Explorer"
 
@@ -96,7 +100,7 @@ class Explorer:
             if getattr(obj, "name", None) in hidden:
                 obj.visible = False
 
-    def show_features(self) -> Any:
+    def show_features(self) -> FeatureView | None:
         """Build the feature view and put it in its slot (the "Show feature maps" button).
 
         Built on first use, not with the page: its figures and forward pass are a third of
@@ -115,9 +119,7 @@ class Explorer:
                                    description="Runs a forward pass of a sample image through this network")
         button.on_click(lambda _e: self.show_features())
         return pn.Column(
-            pn.pane.HTML("<h2 style='font-size:18px;margin:8px 0 0'>Feature maps</h2><p class='cnnx-hint'>"
-                         "What each layer's channels make of a sample image: a real forward pass (numpy) "
-                         "through this network.</p>", sizing_mode="stretch_width"),
+            pn.pane.HTML(heading_html(FEATURES_TITLE, FEATURES_HINT), sizing_mode="stretch_width"),
             button, sizing_mode="stretch_width", name="cnnx-part-features", css_classes=["cnnx-part-features"],
             styles={"min-width": "0px", "max-width": "100%"})
 
@@ -140,7 +142,7 @@ class Explorer:
                                  'pass need Python, which is not running in this page.</p>',
                                  sizing_mode="stretch_width", name="cnnx-part-features",
                                  css_classes=["cnnx-part-features"]))
-        heading = pn.pane.HTML("<h2 style='font-size:18px;margin:8px 0 0'>Network statistics</h2>",
+        heading = pn.pane.HTML(heading_html("Network statistics"),
                                sizing_mode="stretch_width", name="cnnx-part-tableheading",
                                css_classes=["cnnx-part-tableheading"])
         teaching = [self.teaching.layout] if self.teaching is not None else []

@@ -12,6 +12,7 @@ import panel as pn
 from ..compare import Comparison, bottleneck_3x3, existing_reducers, plain_vs_residual
 from ..text import html
 from .state import ExplorerState
+from .theme import heading_html
 
 REDUCTIONS = {"÷2": 2, "÷4 (ResNet's choice)": 4, "÷8": 8}
 
@@ -42,9 +43,9 @@ class TeachingView:
                                                      value="÷4 (ResNet's choice)")
         self.body = pn.pane.HTML("", sizing_mode="stretch_width", name="cnnx-compare")
         self.layout = pn.Column(
-            pn.pane.HTML("<h2 style='font-size:18px;margin:8px 0 0'>Compare designs</h2><p class='cnnx-hint'>What "
-                         "the shortcuts and the 1×1 bottlenecks of this network cost or save, computed for its "
-                         "actual sizes. Edit the network and the numbers follow.</p>", sizing_mode="stretch_width"),
+            pn.pane.HTML(heading_html("Compare designs", "What the shortcuts and the 1×1 bottlenecks of this "
+                                      "network cost or save, computed for its actual sizes. Edit the network and "
+                                      "the numbers follow."), sizing_mode="stretch_width"),
             pn.Row(pn.pane.HTML("<span>Bottleneck width:</span>"), self.reduction), self.body,
             sizing_mode="stretch_width", name="cnnx-part-compare", css_classes=["cnnx-part-compare"])
         self.reduction.param.watch(lambda _e: self.refresh(), "value")

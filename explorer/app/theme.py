@@ -3,6 +3,18 @@ from __future__ import annotations
 
 from html import escape
 
+def heading_html(title: str, hint: str = "") -> str:
+    """A section's heading, one style for every section of the page, and its hint line.
+    `title` and `hint` are trusted HTML written in this package, never user text."""
+    line = f"<p class='cnnx-hint'>{hint}</p>" if hint else ""
+    return f"<h2 style='font-size:18px;margin:8px 0 0'>{title}</h2>{line}"
+
+
+FEATURES_TITLE = "Feature maps"
+FEATURES_HINT = ("A real forward pass (numpy) of the sample image through this network with untrained, "
+                 "seeded weights.")
+
+
 # Colour-blind-safe palette (Okabe–Ito based), one colour per diagram category.
 COLOURS = {
     "input": "#8c8c8c",

@@ -12,7 +12,7 @@ from explorer import features  # noqa: E402
 from explorer.analysis import analyse  # noqa: E402
 from explorer.app import featureview  # noqa: E402
 from explorer.app.page import Explorer  # noqa: E402
-from explorer.features import BROWSER, DESKTOP, Budget, forward_cost, skip_reason  # noqa: E402
+from explorer.features import BROWSER, Budget, forward_cost, skip_reason  # noqa: E402
 from explorer.spec import from_json  # noqa: E402
 from explorer.text import MAX_JSON_CHARS  # noqa: E402
 

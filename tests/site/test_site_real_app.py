@@ -47,42 +47,34 @@ CSP_LISTENER = """window.__csp = [];
 document.addEventListener("securitypolicyviolation", (e) =>
   window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " + (e.sample || "")));"""
 
-# the largest horizontal scroll offset of any element, shadow roots included
-SCROLLED = """() => {
-  let best = 0;
+# Every element of the page, open shadow roots included (Bokeh and Panel draw inside them).
+_ALL_ELEMENTS = """
+  const all = [];
   (function walk(root) {
-    for (const el of root.querySelectorAll("*")) {
-      best = Math.max(best, el.scrollLeft);
-      if (el.shadowRoot) walk(el.shadowRoot);
-    }
-  })(document);
-  return best;
+    for (const el of root.querySelectorAll("*")) { all.push(el); if (el.shadowRoot) walk(el.shadowRoot); }
+  })(document);"""
+
+# the largest horizontal scroll offset of any element
+SCROLLED = "() => {" + _ALL_ELEMENTS + """
+  return Math.max(0, ...all.map((el) => el.scrollLeft));
 }"""
 
-# open <details> (summary text) and pressed toggles (text), shadow roots included
-DOM_STATE = """() => {
-  const open = [], pressed = [];
-  (function walk(root) {
-    for (const el of root.querySelectorAll("*")) {
-      if (el.tagName === "DETAILS" && el.open) open.push(el.querySelector("summary").textContent.trim());
-      if (el.tagName === "BUTTON" && el.getAttribute("aria-pressed") === "true" && !el.dataset.i)
-        pressed.push(el.textContent.trim());
-      if (el.shadowRoot) walk(el.shadowRoot);
-    }
-  })(document);
+# open <details> (summary text) and pressed toggles (text)
+DOM_STATE = "() => {" + _ALL_ELEMENTS + """
+  const open = all.filter((el) => el.tagName === "DETAILS" && el.open)
+                  .map((el) => el.querySelector("summary").textContent.trim());
+  const pressed = all.filter((el) => el.tagName === "BUTTON" && el.getAttribute("aria-pressed") === "true"
+                                     && !el.dataset.i).map((el) => el.textContent.trim());
   return {open, pressed};
 }"""
 
 
 # for each button text: is the (first) button with that text inside an inert subtree?
-INERT_BUTTONS = """(texts) => {
+INERT_BUTTONS = "(texts) => {" + _ALL_ELEMENTS + """
   const found = {};
-  (function walk(root) {
-    for (const el of root.querySelectorAll("*")) {
-      if (el.tagName === "BUTTON" && !(el.textContent.trim() in found)) found[el.textContent.trim()] = el;
-      if (el.shadowRoot) walk(el.shadowRoot);
-    }
-  })(document);
+  for (const el of all) {
+    if (el.tagName === "BUTTON" && !(el.textContent.trim() in found)) found[el.textContent.trim()] = el;
+  }
   return texts.map((t) => {
     for (let el = found[t]; el; el = el.parentElement || (el.getRootNode() && el.getRootNode().host)) {
       if (el.inert) return true;
