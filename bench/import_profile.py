@@ -1,6 +1,7 @@
 """Where `import panel` spends its time in the site's own Pyodide (docs/design.md §5).
 
     python bench/import_profile.py SITE_DIR [--app] [--top N] [--runs N]
+    python bench/import_profile.py SITE_DIR --baseline OTHER_SITE [--plain] [--app] [--runs N]
 
 Runs Pyodide under Node (same V8/WebAssembly engine as Chromium) with the site's shipped
 stdlib and wheels exactly as the page's worker installs them, and does the worker's import
@@ -8,7 +9,9 @@ steps (CONFIG.imports in assets/worker.js: `import numpy`, then Bokeh's speed-up
 `import panel`), optionally followed by the app script (--app), under `python -X importtime`.
 Prints the wall time of each step and the costliest modules and packages (self time, summed
 over the modules of a package), so a trimmed build can be compared with another one
-(`--runs` > 1: medians).
+(`--runs` > 1: medians). With --baseline, two sites alternate run by run and only the
+step times are printed (wall and the Node process's CPU seconds, the steadier figure on a
+busy machine); --plain leaves out -X importtime and its overhead.
 """
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ import { loadPyodide } from %(mjs)s;
 globalThis.XMLHttpRequest ??= class XMLHttpRequest {};
 const lines = [];
 const py = await loadPyodide({ indexURL: %(index)s, env: %(env)s,
-                               args: ["-OO", "-X", "importtime"],
+                               args: %(args)s,
                                stdout: () => {}, stderr: (s) => lines.push(s) });
 py.FS.mkdirTree("/work");
 py.FS.mount(py.FS.filesystems.NODEFS, { root: %(root)s }, "/work");
@@ -76,7 +79,8 @@ def worker_config(site: Path) -> dict:
     return json.loads(m.group(1))
 
 
-def run_once(site: Path, app: bool) -> tuple[dict, list[tuple[str, str, int, int, int]]]:
+def run_once(site: Path, app: bool,
+             importtime: bool = True) -> tuple[dict, list[tuple[str, str, int, int, int]]]:
     """One Node run: ({"wall"|"cpu": seconds per step}, [(step, module, self us, cumulative
     us, depth)]). CPU seconds (Node's own process) are the steadier figure on a busy machine."""
     cfg = worker_config(site)
@@ -97,6 +101,8 @@ def run_once(site: Path, app: bool) -> tuple[dict, list[tuple[str, str, int, int
         script = NODE % {"mjs": json.dumps((idx / "pyodide.mjs").as_uri()),
                          "index": json.dumps(str(idx) + "/"), "root": json.dumps(str(t)),
                          "env": json.dumps(cfg["env"]),
+                         "args": json.dumps(["-OO"] + (["-X", "importtime"] if importtime
+                                                       else [])),
                          "steps": json.dumps(json.dumps(steps))}
         (t / "run.mjs").write_text(script)
         proc = subprocess.run(["node", str(t / "run.mjs")], capture_output=True, text=True,
@@ -127,7 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--app", action="store_true", help="also run the app script")
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--baseline", type=Path, metavar="SITE",
+                    help="another site, run alternately with SITE; prints step times for both")
+    ap.add_argument("--plain", action="store_true",
+                    help="without -X importtime (its overhead): step times only")
     args = ap.parse_args(argv)
+    if args.baseline or args.plain:
+        return compare([args.baseline, args.site] if args.baseline else [args.site], args)
     all_times: dict[str, list[float]] = defaultdict(list)
     all_cpu: dict[str, list[float]] = defaultdict(list)
     selfs: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -161,6 +173,26 @@ def main(argv: list[str] | None = None) -> int:
         print("  slowest modules (self time):")
         for m, us in sorted(mods.items(), key=lambda kv: -kv[1])[:args.top]:
             print(f"    {us / 1e3:8.1f} ms  {m}")
+    return 0
+
+
+def compare(sites: list[Path], args) -> int:
+    """Step times only, the sites alternating run by run (the machine's noise hits all)."""
+    got: dict[Path, dict[str, list[float]]] = {s: defaultdict(list) for s in sites}
+    for _ in range(args.runs):
+        for site in sites:
+            times, _rows = run_once(site, args.app, importtime=not args.plain)
+            for kind in ("wall", "cpu"):
+                for step, v in times[kind].items():
+                    got[site][f"{step} ({kind})"].append(v)
+    print(f"median of {args.runs} runs, seconds"
+          + ("" if args.plain else " (with -X importtime's overhead)"))
+    keys = list(got[sites[0]])
+    print(f"{'step':16s}" + "".join(f"{s.name[-28:]:>30s}" for s in sites))
+    for k in keys:
+        print(f"{k:16s}" + "".join(
+            f"{statistics.median(got[s][k]):20.2f} ({min(got[s][k]):.2f}-{max(got[s][k]):.2f})"
+            for s in sites))
     return 0
 
 
