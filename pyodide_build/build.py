@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 from . import lock as lockmod
-from . import page, pyc, wheels
+from . import page, pyc, trim, wheels
 from .errors import BuildError
 from .npm_core import fetch_core, npm_lock
 from .pins import (
@@ -162,6 +162,7 @@ def _stage(sources, core: Path, work: Path, log) -> tuple[list, Path, dict[str, 
             removed += wheels.strip(tree, wheels.NUMPY_STRIP_PREFIXES, wheels.NUMPY_STRIP_SUFFIXES,
                                     paths)
         note(paths, f"stripped from {path.name} by pins.SLIM")
+        trim.apply(tree, name, version, log=log)     # lazy package __init__s (Panel)
         if removed > 100_000:
             log(f"slimmed {path.name}: -{removed / 1e6:.1f} MB")
         staged.append((tree, path, source, name, version, imports, requires))

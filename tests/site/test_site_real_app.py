@@ -3,6 +3,8 @@ the static tier, and goes live offline. Skipped while the entry script does not 
 The site is built once per session (`real_site` in conftest.py)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from site_helpers import (LIVE_TIMEOUT_MS, NO_NUMPY_REASON, PROJECT, card_shows, hold_worker, release,
                           serve, wait_tier)
@@ -278,3 +280,36 @@ def test_the_real_pages_forbid_inline_handlers(real_site):
         directives = dict(d.strip().split(" ", 1) for d in policy.group(1).split(";") if d.strip())
         assert directives.get("script-src-attr") == "'none'", (name, directives)
         assert not re.search(r"\bon(click|keydown|submit|toggle)=", html.replace('\\"', '"')), name
+
+
+# ---------------------------------------------------------------- trimmed imports (trim.py)
+
+TRIM_PROBE = """
+import json, sys
+import panel as pn
+before = sorted(m for m in ("panel.chat", "panel.template", "panel.pane.holoviews",
+                            "panel.widgets.speech_to_text", "panel.pipeline", "yaml")
+                if m in sys.modules)
+names = [pn.chat.ChatFeed.__name__, pn.widgets.Tabulator.__name__, pn.pane.Vega.__name__,
+         pn.Template.__name__, type(pn.panel(pn.bind(lambda x: x, 1))).__name__]
+json.dumps({"before": before, "names": names,
+            "lazy": "_CNNX_LAZY" in vars(pn) and "_CNNX_LAZY" in vars(pn.widgets)})
+"""
+
+
+def test_live_page_runs_the_trimmed_panel(real_site, new_context):
+    """The live page imports Panel without the deferred subpackages and still has them on
+    first use (pyodide_build/trim.py)."""
+    out, report, _ = real_site
+    if not report.live:
+        pytest.skip(NO_NUMPY_REASON)
+    ctx, _ = new_context()
+    page = ctx.new_page()
+    with serve(out) as srv:
+        page.goto(srv.url + "index.html")
+        assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
+        page.get_by_role("button", name="Pool1", exact=True).click()
+        got = json.loads(page.evaluate(f"cnnExplorer.python({json.dumps(TRIM_PROBE)})"))
+    assert got["lazy"]
+    assert got["before"] == [], "loaded by the app although deferred"
+    assert got["names"] == ["ChatFeed", "Tabulator", "Vega", "Template", "ParamFunction"]
