@@ -13,6 +13,17 @@ from .spec import AvgPool2d, Conv2d, MaxPool2d
 TOY = 7  # input side shown, when the real input is larger
 
 
+def _digits(shape: tuple[int, ...], low: int, high: int, seed: int) -> np.ndarray:
+    """Small integers in [low, high) that look random (a multiplicative hash of the position):
+    a toy needs no numpy.random, whose import costs about 0.2 s of the Pyodide page's start-up,
+    since every conv and pool card carries a toy (docs/design.md §5)."""
+    m = np.uint64(0xFFFFFFFF)
+    h = (np.arange(int(np.prod(shape)), dtype=np.uint64) + np.uint64(1 + 7919 * seed)) * np.uint64(2654435761) & m
+    h = (h ^ (h >> np.uint64(15))) * np.uint64(2246822519) & m
+    h ^= h >> np.uint64(13)
+    return (low + (h % np.uint64(high - low)).astype(np.int64)).reshape(shape).astype(np.float32)
+
+
 def stepper_data(record: LayerRecord, seed: int = 0) -> dict[str, Any] | None:
     """JSON-able description of the toy, or None for layers without a sliding window."""
     layer = record.layer
@@ -27,10 +38,9 @@ def stepper_data(record: LayerRecord, seed: int = 0) -> dict[str, Any] | None:
         size.append(n if out_len(n, k, s, p, d) >= 1 else real)
     if size[0] * size[1] > 400:
         return None
-    rng = np.random.default_rng(seed)
-    x = rng.integers(0, 10, size=(1, 1, *size)).astype(np.float32)
+    x = _digits((1, 1, *size), 0, 10, seed)
     if isinstance(layer, Conv2d):
-        w = rng.integers(-1, 3, size=(1, 1, *kernel)).astype(np.float32)
+        w = _digits((1, 1, *kernel), -1, 3, seed + 1)
         out = nn.conv2d(x, w, None, stride, padding, dilation)
         kind, weights = "conv", w[0, 0].astype(int).tolist()
     elif isinstance(layer, MaxPool2d):
