@@ -2,8 +2,9 @@
  *
  * Boots Pyodide from the site's own copy, loads the compiled wheels in one batch from the
  * site's pyodide-lock.json (sha256-verified by Pyodide, no resolver, no network beyond the
- * site) and unzips the pure-Python ones itself (sha256-verified fetches), runs the app script, and sends the document to the page (loader.js), then keeps the
- * two documents in sync (the protocol of Panel's pyodide-worker target).
+ * site) and unzips the pure-Python ones itself (sha256-verified fetches), runs the app
+ * script, sends the document to the page (loader.js), then keeps the two documents in sync
+ * (the protocol of Panel's pyodide-worker target).
  * The builder replaces the CONFIG placeholder below.
  */
 "use strict";
@@ -131,7 +132,7 @@ const coreCompiledPromise = new Promise((resolve) => { coreCompiled = resolve; }
 /* ---------------------------------------------------------------- pure-Python wheels */
 // Pyodide installs a wheel by unzipping it in Python, file by file, once the interpreter
 // runs (bench/install_wheels.py, in the live page of a loaded 2-core machine: 1.30 s for all
-// wheels that way, 0.99 s this way, and this way most of it overlaps the boot). The wheels with no compiled code
+// wheels that way, 0.99 s this way, most of it overlapping the boot). The wheels with no compiled code
 // (CONFIG.pure: nothing to load but files) are unzipped here instead, with the browser's own
 // inflate, while the core downloads and boots, and written into site-packages as soon as
 // the runtime exists: the same files Pyodide would write (a wheel's .data/purelib|platlib
