@@ -116,10 +116,14 @@ class ExplorerState(param.Parameterized):
         def finish() -> bool:
             if generation != self._generation:
                 return True          # a newer network was applied meanwhile
-            shown = self._show_now(analysis, index, notes)
-            if then is not None:
-                then(shown)
-            self.busy = ""            # last: it stays up until everything above is done
+            # One hold for the network, what `then` selects and the busy line: sent apart, a
+            # selection could reach the browser before the data it indexes (a link's layer=
+            # then named a layer of the previous network, and the card ended up empty).
+            with pn.io.hold():
+                shown = self._show_now(analysis, index, notes)
+                if then is not None:
+                    then(shown)
+                self.busy = ""        # last: it stays up until everything above is done
             return shown
 
         seconds = update_seconds(analysis)
