@@ -20,7 +20,6 @@ from .errors import ArchitectureError
 from .layers import KINDS, Context, Facts, LayerSpec, Window
 from .layers.base import cross as _cross
 from .layers.base import format_shape
-from .nn.functional import conv_output_size as out_len  # noqa: F401  (re-exported for explorer.stepper)
 from .spec import Block, Layer, Network, Node, Parallel, iter_nodes
 
 MAX_ACTIVATION = 2**31               # values in one layer's output

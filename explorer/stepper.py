@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from . import nn
-from .analysis import LayerRecord, out_len
+from .analysis import LayerRecord
+from .nn.functional import conv_output_size as out_len
 from .spec import AvgPool2d, Conv2d, MaxPool2d
 
 TOY = 7  # input side shown, when the real input is larger

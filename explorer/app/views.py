@@ -26,6 +26,11 @@ def _asset(name: str) -> str:
     return resources.files("explorer.app").joinpath("assets", name).read_text(encoding="utf-8")
 
 
+# The two text rows of each block: its name above it, its output shape below it.
+_LABELS = (dict(text="tname", y="top", text_baseline="bottom", text_font_style="bold", text_color="#1f2328"),
+           dict(text="tshape", y="bottom", text_baseline="top", text_font_style="normal", text_color="#57606a"))
+
+
 def _div(name: str, text: str, css: InlineStyleSheet, **kwargs: object) -> Div:
     return Div(name=name, text=text, disable_math=True, sizing_mode="stretch_width", stylesheets=[css], **kwargs)
 
@@ -189,15 +194,10 @@ class Views:
             nonselection_glyph=Rect(**{**rect, "fill_alpha": "nalpha"}, line_color="colour", line_alpha=0.35,
                                     hatch_alpha=0.1))
         fig.renderers.append(blocks)
-        for column, y, style in (("tname", "top", "bold"), ("tshape", "bottom", "normal")):
-            text = dict(x="x", y=y, text=column, text_align="center", text_font_size="11px",
-                        text_color="#1f2328" if style == "bold" else "#57606a")
-            if y == "bottom":
-                text["text_baseline"] = "top"
-            if style == "bold":
-                text["text_font_style"] = "bold"
+        for label in _LABELS:
+            text = dict(x="x", text_align="center", text_font_size="11px", **label)
             fig.renderers.append(GlyphRenderer(data_source=self.source, glyph=Text(**text),
-                                            nonselection_glyph=Text(**text, text_alpha=0.6)))
+                                               nonselection_glyph=Text(**text, text_alpha=0.6)))
         # Graph networks: a sideways drag moves the drawing inside its box (graph.js keeps the ranges).
         self.pan = PanTool(dimensions="width", description="Drag sideways to move along the network")
         fig.add_tools(
