@@ -102,6 +102,7 @@ class LayerRecord:
 
 @dataclass(frozen=True)
 class Analysis:
+    """A validated network and one record per node, in walk order (what every view reads)."""
     network: Network
     records: tuple[LayerRecord, ...]
 

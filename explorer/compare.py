@@ -22,6 +22,7 @@ from .spec import Block, Conv2d, Node, Parallel, from_json
 
 @dataclass(frozen=True)
 class Cost:
+    """Parameters and multiply-accumulates of one design."""
     params: int
     macs: int
 

@@ -11,6 +11,7 @@ from .spec import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, Conv2d, Dropout, L
 
 @dataclass(frozen=True)
 class Explanation:
+    """The teaching text of one layer's card."""
     title: str       # "Convolution", "Batch normalisation", …
     what: str        # what the layer computes, with its numbers
     why: str         # why it sits here in a CNN

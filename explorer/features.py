@@ -17,6 +17,7 @@ from .spec import Conv2d
 
 @dataclass(frozen=True)
 class FeatureMaps:
+    """One forward pass of a sample image: the input, every node's output, the final probabilities."""
     image: np.ndarray               # (C, H, W) input in [0, 1]
     outputs: list[np.ndarray]       # per row (Input first), batch dimension removed
     conv1_labels: list[str] | None  # names of the hand-set first-layer filters, if used

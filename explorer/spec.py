@@ -90,6 +90,7 @@ Node = Union[Layer, Block, Parallel]
 
 @dataclass(frozen=True)
 class InputSpec:
+    """The input tensor's size (channels × height × width), batch left out."""
     channels: int
     height: int
     width: int

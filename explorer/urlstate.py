@@ -16,6 +16,7 @@ HIDEABLE = ("header", "summary", "diagram", "legend", "nav", "quiz", "card", "ta
 
 @dataclass(frozen=True)
 class Fragment:
+    """What a page link's #fragment asks for: a layer, a network, hidden parts."""
     layer: str | None = None
     arch: str | None = None
     hide: tuple[str, ...] = field(default=())

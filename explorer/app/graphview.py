@@ -70,6 +70,7 @@ def short_label(r: LayerRecord) -> str:
 
 @dataclass
 class Layout:
+    """Box positions and sizes of a graph network's drawing, one entry per shown node."""
     x: list[float]
     y: list[float]
     w: list[float]

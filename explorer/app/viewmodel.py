@@ -42,6 +42,7 @@ def kib(n: int) -> str:
 
 @dataclass(frozen=True)
 class DiagramModel:
+    """What the diagram draws, as plain columns (no Bokeh here)."""
     columns: dict[str, list[Any]]   # one row per block, for a Bokeh ColumnDataSource
     arrows: dict[str, list[float]]  # x0, x1, y of the connecting arrows
     width: int                      # minimum pixel width that keeps labels readable
@@ -252,6 +253,7 @@ EMPTY_CARD = ('<section id="layer-details" aria-label="Layer details"><p class="
 
 @dataclass(frozen=True)
 class TableRow:
+    """One row of the statistics table, formatted."""
     label: str
     shape: str
     params: str

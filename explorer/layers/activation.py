@@ -12,6 +12,7 @@ from .base import Context, Facts, LayerSpec, Params, Shape, choice_field, number
 
 @dataclass(frozen=True)
 class _Activation(LayerSpec):
+    """Element-wise activation: same shape out, no parameters."""
     category: ClassVar[str] = "activation"
     torch_class: ClassVar[str] = ""
     in_place: ClassVar[bool] = False      # written `inplace=True` when that is safe
@@ -33,6 +34,7 @@ class _Activation(LayerSpec):
 
 @dataclass(frozen=True)
 class ReLU(_Activation):
+    """nn.ReLU: max(0, x)."""
     type: ClassVar[str] = "relu"
     prefix: ClassVar[str] = "ReLU"
     label: ClassVar[str] = "ReLU"
@@ -43,6 +45,7 @@ class ReLU(_Activation):
 
 @dataclass(frozen=True)
 class LeakyReLU(_Activation):
+    """nn.LeakyReLU: x for x ≥ 0, negative_slope·x below."""
     type: ClassVar[str] = "leaky_relu"
     prefix: ClassVar[str] = "LeakyReLU"
     label: ClassVar[str] = "LeakyReLU"
@@ -64,6 +67,7 @@ class LeakyReLU(_Activation):
 
 @dataclass(frozen=True)
 class Sigmoid(_Activation):
+    """nn.Sigmoid: 1 / (1 + e^−x)."""
     type: ClassVar[str] = "sigmoid"
     prefix: ClassVar[str] = "Sigmoid"
     label: ClassVar[str] = "Sigmoid"
@@ -74,6 +78,7 @@ class Sigmoid(_Activation):
 
 @dataclass(frozen=True)
 class Tanh(_Activation):
+    """nn.Tanh: the hyperbolic tangent."""
     type: ClassVar[str] = "tanh"
     prefix: ClassVar[str] = "Tanh"
     label: ClassVar[str] = "Tanh"
@@ -84,6 +89,7 @@ class Tanh(_Activation):
 
 @dataclass(frozen=True)
 class ReLU6(_Activation):
+    """nn.ReLU6: min(max(0, x), 6) (MobileNet)."""
     type: ClassVar[str] = "relu6"
     prefix: ClassVar[str] = "ReLU6_"
     label: ClassVar[str] = "ReLU6"
@@ -94,6 +100,7 @@ class ReLU6(_Activation):
 
 @dataclass(frozen=True)
 class SiLU(_Activation):
+    """nn.SiLU: x·sigmoid(x), also called swish (EfficientNet)."""
     type: ClassVar[str] = "silu"
     prefix: ClassVar[str] = "SiLU"
     label: ClassVar[str] = "SiLU"
@@ -102,6 +109,7 @@ class SiLU(_Activation):
 
 @dataclass(frozen=True)
 class Hardswish(_Activation):
+    """nn.Hardswish: x·ReLU6(x + 3)/6 (MobileNetV3)."""
     type: ClassVar[str] = "hardswish"
     prefix: ClassVar[str] = "Hardswish"
     label: ClassVar[str] = "Hardswish"
@@ -110,6 +118,7 @@ class Hardswish(_Activation):
 
 @dataclass(frozen=True)
 class Hardsigmoid(_Activation):
+    """nn.Hardsigmoid: ReLU6(x + 3)/6 (MobileNetV3's squeeze-excitation)."""
     type: ClassVar[str] = "hardsigmoid"
     prefix: ClassVar[str] = "Hardsigmoid"
     label: ClassVar[str] = "Hardsigmoid"
@@ -118,6 +127,7 @@ class Hardsigmoid(_Activation):
 
 @dataclass(frozen=True)
 class GELU(_Activation):
+    """nn.GELU: x·Φ(x), exact or tanh-approximated."""
     type: ClassVar[str] = "gelu"
     prefix: ClassVar[str] = "GELU"
     label: ClassVar[str] = "GELU"

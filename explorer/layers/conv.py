@@ -13,6 +13,7 @@ from .base import (Context, Facts, LayerSpec, Pair, Params, Shape, Window, count
 
 @dataclass(frozen=True)
 class Conv2d(LayerSpec):
+    """nn.Conv2d: a bank of learned filters slid over the input."""
     type: ClassVar[str] = "conv2d"
     category: ClassVar[str] = "conv"
     prefix: ClassVar[str] = "Conv"

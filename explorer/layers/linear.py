@@ -13,6 +13,7 @@ from .base import Context, Facts, LayerSpec, Params, Shape, count_field, flag_fi
 
 @dataclass(frozen=True)
 class Linear(LayerSpec):
+    """nn.Linear: a fully connected layer over a flat input."""
     type: ClassVar[str] = "linear"
     category: ClassVar[str] = "linear"
     prefix: ClassVar[str] = "FC"

@@ -56,6 +56,7 @@ class _Pool2d(LayerSpec):
 
 @dataclass(frozen=True)
 class MaxPool2d(_Pool2d):
+    """nn.MaxPool2d: the largest value of each window."""
     type: ClassVar[str] = "maxpool2d"
     label: ClassVar[str] = "MaxPool"
     torch_class: ClassVar[str] = "MaxPool2d"
@@ -66,6 +67,7 @@ class MaxPool2d(_Pool2d):
 
 @dataclass(frozen=True)
 class AvgPool2d(_Pool2d):
+    """nn.AvgPool2d: the mean of each window."""
     type: ClassVar[str] = "avgpool2d"
     label: ClassVar[str] = "AvgPool"
     torch_class: ClassVar[str] = "AvgPool2d"
@@ -81,6 +83,7 @@ class AvgPool2d(_Pool2d):
 
 @dataclass(frozen=True)
 class _AdaptivePool2d(LayerSpec):
+    """Pooling to a fixed output size, whatever the input size."""
     category: ClassVar[str] = "pooling"
     prefix: ClassVar[str] = "AdaptivePool"
     editor_defaults: ClassVar[dict] = {"output_size": 1}
@@ -104,6 +107,7 @@ class _AdaptivePool2d(LayerSpec):
 
 @dataclass(frozen=True)
 class AdaptiveAvgPool2d(_AdaptivePool2d):
+    """nn.AdaptiveAvgPool2d: averages down to output_size."""
     type: ClassVar[str] = "adaptive_avgpool2d"
     label: ClassVar[str] = "AdaptiveAvgPool"
     torch_class: ClassVar[str] = "AdaptiveAvgPool2d"
@@ -115,6 +119,7 @@ class AdaptiveAvgPool2d(_AdaptivePool2d):
 
 @dataclass(frozen=True)
 class AdaptiveMaxPool2d(_AdaptivePool2d):
+    """nn.AdaptiveMaxPool2d: takes maxima down to output_size."""
     type: ClassVar[str] = "adaptive_maxpool2d"
     prefix: ClassVar[str] = "AdaptiveMaxPool"
     label: ClassVar[str] = "AdaptiveMaxPool"

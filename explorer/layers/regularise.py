@@ -12,6 +12,7 @@ from .base import Context, Facts, LayerSpec, Params, Shape, choice_field, number
 
 @dataclass(frozen=True)
 class Dropout(LayerSpec):
+    """nn.Dropout: zeroes a fraction p of values while training."""
     type: ClassVar[str] = "dropout"
     category: ClassVar[str] = "regularisation"
     prefix: ClassVar[str] = "Dropout"

@@ -13,6 +13,7 @@ from .base import Context, Facts, LayerSpec, Params, Shape
 
 @dataclass(frozen=True)
 class Flatten(LayerSpec):
+    """nn.Flatten: C×H×W to one vector, no parameters."""
     type: ClassVar[str] = "flatten"
     category: ClassVar[str] = "reshape"
     prefix: ClassVar[str] = "Flatten"
@@ -36,6 +37,7 @@ class Flatten(LayerSpec):
 
 @dataclass(frozen=True)
 class Identity(LayerSpec):
+    """nn.Identity: passes its input through unchanged."""
     type: ClassVar[str] = "identity"
     category: ClassVar[str] = "reshape"
     prefix: ClassVar[str] = "Identity"
