@@ -1,22 +1,27 @@
 """Where a cold visit of the Pyodide site loses time against a warm one (Chromium trace).
 
     python bench/cold_breakdown.py SITE [--baseline-site DIR] [--runs N] [--trace-out DIR]
+    python bench/cold_breakdown.py SITE --baseline-site DIR --clicks N   # cold first click only
+    python bench/cold_breakdown.py SITE --hint-experiment [--clicks N]   # V8 compile hint A/B
 
-For each site and run, a fresh browser context loads the page cold (nothing cached), waits
-for the live tier and for the service worker's offline copy, then loads it again (warm: the
-service worker's cache, V8's code cache and the cached wasm compilation, as on a return
-visit). Both loads are traced (Chrome's devtools.timeline + v8 + wasm categories) and the
-script prints, cold beside warm:
-- the page's marks (first click, worker start, wasm compiled, core ready, live);
-- every script and wasm module: bytes, when its download ended, V8 compile time and whether
-  the compile was streamed or served from the code cache, top-level evaluation time;
-- how the core's wasm was compiled (streaming, module cache hit) and how long it took;
-- CPU busy per thread (page main thread, Pyodide's worker, the service worker, V8's
-  background compilers) from navigation to first click and to live: on 2 cores, what
-  competes with the page;
-- what the service worker did during the visit (requests it made or served).
-Nothing is asserted: it prints figures (medians over --runs) for the next person.
-The page's own marks are documented in pyodide_build/README.md ("window.cnnExplorer").
+For each site and run, a fresh browser context loads the page three times: cold (first
+visit: nothing cached), second (first return visit: the service worker serves the files and
+V8's code cache exists, but the wasm compilation cache is still empty, see below) and warm
+(later return visits). Every load is traced (devtools.timeline, v8.wasm, toplevel: light
+enough; per-function compile categories made a cold load 2.5x slower) and the script prints,
+medians over --runs, sites alternating run by run:
+- the page's marks (first click, worker start, wasm compiled, core ready, … live);
+- CPU ms (thread time, not wall time: robust on a loaded machine) per kind of thread of the
+  page's renderer (page main thread, Pyodide's worker, the service worker, V8's background
+  pool) from navigation to first click and to live, and the wasm compilation inside it
+  (lazy compiles on the worker's thread, top-tier/TurboFan compiles in the background);
+- per script: download end, V8 compile ms (C: code cache used, S: streamed), evaluation ms,
+  W when the service worker served it;
+- the core wasm's cache events (streaming started, module cache hit, compiled, cached) and
+  the requests the service worker made.
+--clicks N: only the cold first click (static tier, `?static`), N alternating loads per site
+and their paired differences: cheap enough for the many pairs a loaded machine needs.
+Nothing is asserted: it prints figures. The page's marks: pyodide_build/README.md.
 """
 from __future__ import annotations
 
@@ -105,29 +110,28 @@ def thread_kind(name: str) -> str:
     return "other"
 
 
-def merged(intervals: list[tuple[float, float]]) -> float:
-    total, end = 0.0, -1e30
-    for a, b in sorted(intervals):
-        if b <= end:
-            continue
-        total += b - max(a, end)
-        end = b
-    return total
+def cpu(e: dict) -> float:
+    """ms of thread CPU time of a trace event (its wall time when the trace has none):
+    on a loaded machine wall time counts the time the thread waited for a core."""
+    return e.get("tdur", e.get("dur", 0)) / 1000
 
 
 def busy_per_thread(events, names, pid, t0, until) -> dict[str, float]:
-    """ms during which each kind of thread of the page's renderer ran a task, t0 → until."""
-    spans: dict[tuple[int, int], list] = collections.defaultdict(list)
+    """CPU ms of the tasks each kind of thread of the page's renderer ran, t0 → until
+    (outermost tasks only: a nested run loop's tasks are inside their parent's time)."""
+    per: dict[tuple[int, int], list] = collections.defaultdict(list)
     for e in events:
-        if e.get("ph") != "X" or e.get("pid") != pid or e.get("name") not in (
-                "ThreadControllerImpl::RunTask", "ThreadPool_RunTask"):
-            continue
-        a, b = max(e["ts"], t0), min(e["ts"] + e.get("dur", 0), until)
-        if b > a:
-            spans[(e["pid"], e["tid"])].append((a, b))
+        if e.get("ph") == "X" and e.get("pid") == pid and e.get("name") in (
+                "ThreadControllerImpl::RunTask", "ThreadPool_RunTask") and t0 <= e["ts"] <= until:
+            per[(e["pid"], e["tid"])].append(e)
     out: dict[str, float] = collections.defaultdict(float)
-    for key, iv in spans.items():
-        out[thread_kind(names.get(key, "?"))] += merged(iv) / 1000
+    for key, evs in per.items():
+        end = -1.0
+        for e in sorted(evs, key=lambda e: (e["ts"], -e.get("dur", 0))):
+            if e["ts"] < end:
+                continue
+            end = e["ts"] + e.get("dur", 0)
+            out[thread_kind(names.get(key, "?"))] += cpu(e)
     return dict(out)
 
 
@@ -143,7 +147,7 @@ def wasm_cpu(events, names, pid, t0, until) -> dict[str, float]:
             "wasm.FinishStreaming": "finish streaming (worker thread)"}
     for e in events:
         if e.get("ph") == "X" and e.get("pid") == pid and e.get("name") in what and t0 <= e["ts"] <= until:
-            out[what[e["name"]]] += e.get("dur", 0) / 1000
+            out[what[e["name"]]] += cpu(e)
     return dict(out)
 
 
@@ -173,14 +177,14 @@ def scripts(events, pid, t0) -> dict[str, dict]:
             if not url.startswith("http://127.0.0.1"):
                 continue
             d = per[short(url)]
-            d["compile"] += e.get("dur", 0) / 1000
+            d["compile"] += cpu(e)
             if data.get("consumedCacheSize"):
                 d["code_cache"] = 1
             if data.get("streamed"):
                 d["streamed"] = 1
         elif name == "EvaluateScript" and e.get("ph") == "X" and \
                 str(data.get("url", "")).startswith("http://127.0.0.1"):
-            per[short(data["url"])]["evaluate"] += e.get("dur", 0) / 1000
+            per[short(data["url"])]["evaluate"] += cpu(e)
         elif name in ("v8.wasm.streamFromResponseCallback", "v8.wasm.compiledModule",
                       "v8.wasm.cachedModule", "v8.wasm.moduleCacheHit", "v8.wasm.moduleCacheInvalid"):
             d = per["pyodide.asm.wasm"]
@@ -294,7 +298,7 @@ def report(results: dict) -> None:
         return
 
     for span, what in (("to_click", "first click"), ("to_live", "live")):
-        print(f"\nCPU busy, navigation -> {what} (median ms of tasks per kind of thread)")
+        print(f"\nCPU busy, navigation -> {what} (median CPU ms of tasks per kind of thread)")
         kinds = sorted({t for l, k in cols for r in rows(l, k) for t in r.get("busy_" + span, {})})
         for t in kinds:
             print(f"  {t:34}" + "".join(
@@ -331,6 +335,65 @@ def report(results: dict) -> None:
         f"{f_ms(med([r.get('sw_requests') for r in rows(l, k)])):>15}" for l, k in cols))
 
 
+def first_clicks(sites: dict[str, Path], n: int, timeout: int) -> dict[str, list[float]]:
+    """Cold first click only, `n` loads per site alternating (fresh context each, `?static`:
+    no Python, so nothing but the page's own work is measured; cheap enough for many pairs,
+    which a loaded machine needs)."""
+    from playwright.sync_api import sync_playwright
+    servers = {label: serve(site) for label, site in sites.items()}
+    out: dict[str, list[float]] = {label: [] for label in sites}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=OFFLINE_ARGS)
+        for _ in range(n):
+            for label in sites:
+                ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+                ctx.add_init_script(PROBE)
+                page = ctx.new_page()
+                page.goto(servers[label][1] + "index.html?static")
+                page.wait_for_function("window.__probe && window.__probe.updated !== null",
+                                       timeout=timeout * 1000, polling=50)
+                out[label].append(page.evaluate("window.__probe.updated"))
+                ctx.close()
+        browser.close()
+    for httpd, _ in servers.values():
+        httpd.shutdown()
+    return out
+
+
+def report_clicks(clicks: dict[str, list[float]]) -> None:
+    print("\ncold first click, static tier (ms; median, min-max)")
+    for label, vals in clicks.items():
+        print(f"  {label:8} {med(vals):6.0f}  ({min(vals):.0f}-{max(vals):.0f}, n={len(vals)})")
+    if len(clicks) == 2:
+        a, b = clicks.values()
+        diffs = [y - x for x, y in zip(a, b)]
+        print(f"  this - before, paired: median {med(diffs):+.0f} ms "
+              f"({sum(d < 0 for d in diffs)} of {len(diffs)} pairs faster)")
+
+
+COMPILE_HINT = b"//# allFunctionsCalledOnLoad\n"
+
+
+def hinted_copy(site: Path, dest: Path) -> Path:
+    """A copy of `site` whose BokehJS/Panel bundles start with V8's explicit compile hint
+    (every function compiled eagerly on the streaming thread instead of lazily on the main
+    thread), sw.js's manifest updated to match: the A/B experiment of docs/design.md §5."""
+    import hashlib
+    import re
+    import shutil
+    shutil.copytree(site, dest)
+    sw = (dest / "sw.js").read_text()
+    text = (dest / "index.html").read_text()
+    for rel in re.findall(r'<script[^>]*\ssrc="(?:\./)?((?:static/js|panel)/[^"]+\.js)"', text):
+        path = dest / rel
+        old = path.read_bytes()
+        new = COMPILE_HINT + old
+        path.write_bytes(new)
+        sw = sw.replace(hashlib.sha256(old).hexdigest(), hashlib.sha256(new).hexdigest())
+    (dest / "sw.js").write_text(sw)
+    return dest
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("site", type=Path)
@@ -339,14 +402,30 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=int, default=120)
     ap.add_argument("--trace-out", type=Path, help="keep the raw traces (chrome://tracing JSON) here")
     ap.add_argument("--json", type=Path, help="write the figures as JSON")
+    ap.add_argument("--clicks", type=int, default=0, metavar="N",
+                    help="instead: N alternating cold first clicks per site (static tier)")
+    ap.add_argument("--hint-experiment", action="store_true",
+                    help="compare SITE with a copy of it whose bundles carry V8's compile hint "
+                         "(instead of --baseline-site)")
     ap.add_argument("--no-trace", action="store_true",
                     help="marks only (tracing itself slows the load by ~10-20%%)")
     args = ap.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)
     sites = {}
-    if args.baseline_site:
-        sites["before"] = args.baseline_site.resolve()
-    sites["this"] = args.site.resolve()
+    tmp = None
+    if args.hint_experiment:
+        import tempfile
+        tmp = tempfile.TemporaryDirectory(prefix="cold-hint-")
+        sites["before"] = args.site.resolve()
+        sites["this"] = hinted_copy(args.site, Path(tmp.name) / "site")
+        print("before = SITE, this = SITE with //# allFunctionsCalledOnLoad on its bundles")
+    else:
+        if args.baseline_site:
+            sites["before"] = args.baseline_site.resolve()
+        sites["this"] = args.site.resolve()
+    if args.clicks:
+        report_clicks(first_clicks(sites, args.clicks, args.timeout))
+        return 0
     results = measure(sites, args.runs, args.timeout, args.trace_out, not args.no_trace)
     report(results)
     if args.json:

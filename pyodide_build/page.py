@@ -8,7 +8,6 @@ what it expects, so a Panel/Bokeh upgrade fails the build instead of shipping a 
 - the page-wide loading overlay (body.pn-loading blocks every click) -> removed
 - <html data-tier="static">, the site config, the status line, the stylesheet -> added
 - a Content-Security-Policy <meta> (`csp_policy`), computed last from the final page
-The BokehJS/Panel bundles the page loads are copied with V8's compile hint (`COMPILE_HINT`).
 """
 from __future__ import annotations
 
@@ -52,15 +51,6 @@ INLINE_SCRIPT_RE = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>",
 # an inline event handler attribute in the page or in the HTML of a prerendered pane
 # (JSON-escaped there: onclick=\"…\")
 HANDLER_ATTR_RE = re.compile(r"""\son[a-z]+=\\?["']""")
-
-# V8's explicit compile hint (Chrome 136+; a plain comment elsewhere): compile every function
-# of the file eagerly, on the background thread that parses the streamed script, instead of
-# lazily on the page's main thread at first call. The page runs nearly all of BokehJS and
-# Panel before its first render (bundle evaluation registers every model; the embed builds
-# the views), so on a first visit, with no code cache, that lazy compilation sat on the main
-# thread before the first click (bench/cold_breakdown.py: bundle evaluation 0.35-0.9 s cold
-# -> 0.2-0.3 s). A return visit uses V8's code cache either way.
-COMPILE_HINT = b"//# allFunctionsCalledOnLoad\n"
 
 ERROR_PREFIX = "Live Python features (editing the network, new inputs) are unavailable: "
 
@@ -235,7 +225,7 @@ def copy_panel_assets(site: Path, pages: list[str], panel_dist: Path, bokeh_js: 
             raise BuildError(f"BokehJS bundle {src} is missing from the installed bokeh")
         dst = site / "static" / "js" / f"{name}-{version}.min.js"
         dst.parent.mkdir(parents=True, exist_ok=True)
-        copy_script(src, dst)
+        shutil.copyfile(src, dst)
         copied.append(dst.relative_to(site).as_posix())
     prefix = None
     for text in pages:
@@ -258,10 +248,7 @@ def copy_panel_assets(site: Path, pages: list[str], panel_dist: Path, bokeh_js: 
             raise BuildError(f"the page references {ref}, but {src} does not exist")
         dst = site / ref
         dst.parent.mkdir(parents=True, exist_ok=True)
-        if src.suffix == ".js":
-            copy_script(src, dst)
-        else:
-            shutil.copyfile(src, dst)
+        shutil.copyfile(src, dst)
         copied.append(ref)
         if src.suffix == ".css":
             for m in CSS_URL_RE.finditer(src.read_text(encoding="utf-8", errors="replace")):
@@ -273,13 +260,6 @@ def copy_panel_assets(site: Path, pages: list[str], panel_dist: Path, bokeh_js: 
                 if norm.startswith(prefix):
                     todo.append(norm)
     return sorted(copied)
-
-
-def copy_script(src: Path, dst: Path) -> None:
-    """Copy a bundle the page loads with `<script src>`, with `COMPILE_HINT` as its first line
-    (a comment: the code, its 'use strict' directive and its licence header are unchanged)."""
-    data = src.read_bytes()
-    dst.write_bytes(data if data.startswith(COMPILE_HINT) else COMPILE_HINT + data)
 
 
 def _normpath(path: str) -> str:

@@ -103,32 +103,6 @@ def test_service_worker_caches_every_file(live_site):
     assert version, "sw.js has no site version"
 
 
-def test_bundles_carry_the_compile_hint_and_are_otherwise_unchanged(live_site):
-    """Every BokehJS/Panel script the pages load starts with V8's compile hint (docs/design.md
-    §5) followed by the installed bundle byte for byte; the site's own scripts and Pyodide's
-    pinned files are not touched."""
-    import bokeh
-    import panel
-    site = live_site.path
-    text = (site / "index.html").read_text()
-    srcs = [s.removeprefix("./") for s in re.findall(r'<script[^>]*\ssrc="([^"]+)"', text)]
-    bundles = [s for s in srcs if s.startswith(("static/js/", "panel/"))]
-    assert any("bokeh-" in s for s in bundles) and any(s.endswith("panel.min.js") for s in bundles)
-    for rel in bundles:
-        data = (site / rel).read_bytes()
-        assert data.startswith(page.COMPILE_HINT), rel
-        if rel.startswith("static/js/"):
-            name = re.sub(r"-\d+\.\d+\.\d+\.min\.js$", ".min.js", rel.rsplit("/", 1)[1])
-            src = Path(bokeh.__file__).parent / "server" / "static" / "js" / name
-        else:
-            src = Path(panel.__file__).parent / "dist" / rel.split("/dist/", 1)[1]
-        assert data[len(page.COMPILE_HINT):] == src.read_bytes(), rel
-    assert not (site / "assets" / "loader.js").read_bytes().startswith(page.COMPILE_HINT)
-    for name in CORE_FILES:
-        if (site / "pyodide" / name).is_file() and name.endswith(".js"):
-            assert not (site / "pyodide" / name).read_bytes().startswith(page.COMPILE_HINT), name
-
-
 def test_no_url_outside_the_site(live_site):
     """Text files may *mention* remote URLs only where pyodide_build.mentions explains why
     they are never loaded; our own files mention none. (The e2e tests are the real guard:
