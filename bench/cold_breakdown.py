@@ -377,7 +377,7 @@ COMPILE_HINT = b"//# allFunctionsCalledOnLoad\n"
 def hinted_copy(site: Path, dest: Path) -> Path:
     """A copy of `site` whose BokehJS/Panel bundles start with V8's explicit compile hint
     (every function compiled eagerly on the streaming thread instead of lazily on the main
-    thread), sw.js's manifest updated to match: the A/B experiment of docs/design.md §5."""
+    thread), sw.js's manifest updated to match (pyodide_build/README.md, "Cold visits")."""
     import hashlib
     import re
     import shutil
