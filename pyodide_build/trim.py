@@ -181,6 +181,12 @@ REWRITES = (
                 "9abe772127acc43e4972e93b351d57fbdee8fbc63a557ecc24197280e8ae9bfd",
                 (".codeeditor", ".debugger", ".file_selector", ".misc", ".player",
                  ".speech_to_text", ".tables", ".terminal", ".text_to_speech", ".texteditor")),
+    # Every component asks for its design at creation (Native by default): importing
+    # panel.theme also imported the Bootstrap, Fast and Material designs, and with them
+    # Tabulator and panel.widgets.tables, for styling rules the page never uses
+    LazyRewrite("panel", PANEL_VERSION, "panel/theme/__init__.py",
+                "6fc061100424afd5b29cb7fdec72f39ff0b85496ce8f146332b5723e8b84c769",
+                (".bootstrap", ".fast", ".material")),
     # PyYAML reads bokeh.yaml config files and YAML themes: neither exists in the site
     LazyRewrite("bokeh", BOKEH_VERSION, "bokeh/settings.py",
                 "e372a8d0aad8911f5881174b1f6c94b8d1f4906ef13fe4d6dcacf8ad0ebee2f5", (),

@@ -288,7 +288,8 @@ TRIM_PROBE = """
 import json, sys
 import panel as pn
 before = sorted(m for m in ("panel.chat", "panel.template", "panel.pane.holoviews",
-                            "panel.widgets.speech_to_text", "panel.pipeline", "yaml")
+                            "panel.widgets.speech_to_text", "panel.pipeline", "yaml",
+                            "panel.widgets.tables", "panel.theme.material")
                 if m in sys.modules)
 names = [pn.chat.ChatFeed.__name__, pn.widgets.Tabulator.__name__, pn.pane.Vega.__name__,
          pn.Template.__name__, type(pn.panel(pn.bind(lambda x: x, 1))).__name__]

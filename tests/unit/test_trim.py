@@ -93,7 +93,7 @@ after_app = sorted(m for m in json.loads(sys.argv[1]) if m in sys.modules)
 bound = type(pn.panel(pn.bind(lambda x: x, 1))).__name__
 # every public name still resolves, to the object its defining module has
 missing, wrong = [], []
-for pkg in ("panel", "panel.pane", "panel.widgets"):
+for pkg in ("panel", "panel.pane", "panel.widgets", "panel.theme"):
     mod = importlib.import_module(pkg)
     for name in mod.__all__:
         try:
@@ -107,6 +107,7 @@ checks = {
     "pn.pane.HoloViews": pn.pane.HoloViews
         is importlib.import_module("panel.pane.holoviews").HoloViews,
     "pn.Template": pn.Template is importlib.import_module("panel.template").Template,
+    "pn.theme.Material": pn.theme.Material is importlib.import_module("panel.theme.material").Material,
     "pn.param": pn.param is sys.modules["panel.param"],
     "pn.pane.ReactiveExpr": pn.pane.ReactiveExpr is pn.param.ReactiveExpr,
     "pn.panel(bound function)": bound == "ParamFunction",
@@ -143,7 +144,8 @@ DEFERRED = ["panel.chat", "panel.template", "panel.pipeline", "panel.param", "pa
             "panel.pane.perspective", "panel.pane.streamz", "panel.pane.textual",
             "panel.pane.vizzu", "panel.pane.vtk.vtk", "panel.widgets.tables",
             "panel.widgets.speech_to_text", "panel.widgets.terminal", "panel.widgets.debugger",
-            "panel.widgets.codeeditor", "panel.widgets.player", "panel.widgets.file_selector"]
+            "panel.widgets.codeeditor", "panel.widgets.player", "panel.widgets.file_selector",
+            "panel.theme.bootstrap", "panel.theme.fast", "panel.theme.material"]
 
 
 def test_trimmed_panel_imports_less_and_keeps_every_name(tmp_path):
@@ -157,9 +159,10 @@ def test_trimmed_panel_imports_less_and_keeps_every_name(tmp_path):
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert got["file"].startswith(str(root)), got["file"]
     assert got["deferred"] == [], "imported by `import panel` although deferred"
-    # rendering imports Panel's themes, which import Tabulator and panel.custom: those two
-    # are deferred from `import panel` to the first render; everything else stays unloaded
-    assert set(got["after_app"]) <= {"panel.custom", "panel.widgets.tables"}, got["after_app"]
+    # rendering asks for the design, whose base module imports panel.custom: deferred from
+    # `import panel` to the first render. Nothing else loads (the Bootstrap, Fast and
+    # Material designs, which imported Tabulator, wait for their own first use)
+    assert got["after_app"] == ["panel.custom"], got["after_app"]
     assert got["missing"] == [] and got["wrong"] == []
     assert got["unknown"] == "module 'panel.widgets' has no attribute 'NoSuchWidget'"
 
