@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e_support import assert_card, expected_layers, layer_button, show_feature_maps, wait_ready
+from e2e_support import assert_card, expected_layers, layer_button, show_feature_maps, wait_ready, wait_rendered
 from explorer.spec import from_json
 from explorer.urlstate import encode_arch
 
@@ -67,7 +67,7 @@ def test_layers_are_clickable_before_the_websocket_opens_and_the_server_then_fol
     held = []
     page.route_web_socket(WS, lambda ws: held.append(ws))   # the websocket waits, unconnected
     page.goto(server_url)
-    wait_ready(page)
+    wait_rendered(page)
     layer_button(page, "Conv2").click()
     assert_card(page, BY_NAME["Conv2"])
     assert held, "the page never opened its websocket"
@@ -94,7 +94,7 @@ def test_python_controls_wait_inert_until_the_session_is_attached(page: Page, se
     held = []
     page.route_web_socket(WS, lambda ws: held.append(ws))
     page.goto(server_url + "#layer=Conv2&arch=" + encode_arch(from_json(_convs(384, 2))))
-    wait_ready(page)
+    wait_rendered(page)
     page.wait_for_function(f"() => Object.keys(({GATED_JS})()).length === {len(PARTS)}")
     gated = page.evaluate(GATED_JS)
     assert set(gated) == PARTS and all(g == {"inert": True, "opacity": "0.55"} for g in gated.values()), gated
@@ -125,7 +125,7 @@ def test_feature_maps_pressed_as_soon_as_possible_after_a_link(page: Page, serve
     waits for the button to leave the inert subtree): the maps arrive, nothing is rejected."""
     errors = _console_errors(page)
     page.goto(server_url + "#layer=Conv2&arch=" + encode_arch(from_json(_convs(384, 2))))
-    wait_ready(page)
+    wait_rendered(page)  # not attached yet: the click waits for the button to leave the inert part
     show_feature_maps(page)
     expect(page.get_by_text("Conv2: 64 channels of 384×384", exact=False)).to_be_visible(timeout=60_000)
     expect(page.locator("#layer-details h2")).to_have_text("Conv2")
@@ -136,7 +136,7 @@ def test_changes_made_before_the_session_reach_it_in_order(page: Page, server_ur
     held = []
     page.route_web_socket(WS, lambda ws: held.append(ws))
     page.goto(server_url)
-    wait_ready(page)
+    wait_rendered(page)
     for name in ("Conv2", "Pool1", "FC1", "Pool2"):
         layer_button(page, name).click()
     assert_card(page, BY_NAME["Pool2"])
