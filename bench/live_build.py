@@ -37,11 +37,16 @@ from explorer.app.views import Views
 from panel.io.state import state as _panel_state
 st = tm("ExplorerState", lambda: ExplorerState(None))
 tm("Views (diagram, card, table, code)", lambda: Views(st.network))
-tm("Editor", lambda: Editor(st))
+ed = tm("Editor", lambda: Editor(st))
+from bokeh.document import Document
+tm("  its Bokeh models (get_root)", lambda: ed.layout.get_root(Document()))
 tm("TeachingView", lambda: TeachingView(st))
 tm("FeatureView (first use)", lambda: FeatureView(st))
 app = tm("Explorer(live=True), as at start-up", lambda: Explorer(live=True))
 tm("its Bokeh models (get_root)", lambda: app.layout.get_root(_panel_state.curdoc))
+for part in app.layout.objects:
+    name = getattr(part, "name", "") or type(part).__name__
+    tm(f"  part {name[:24]}", lambda: part.get_root(Document()))
 for m, mod in saved.items():
     sys.modules[m] = mod
 "\n".join(out)

@@ -17,8 +17,9 @@ from typing import Any
 from .analysis import analyse
 from .import_blocks import Module, in_printed_order, may_reuse_pool, to_nodes
 from .spec import LAYER_TYPES, MAX_LAYERS, MAX_NODES, MAX_SIZE, ArchitectureError, Network, from_json
+from .text import MAX_MODEL_TEXT
 
-MAX_TEXT = 200_000   # characters of model text
+MAX_TEXT = MAX_MODEL_TEXT   # characters of model text (explorer/text.py: the editor's box reads it too)
 MAX_INT = 10**12     # largest integer literal or intermediate result
 MAX_DEPTH = 32       # nesting of Sequentials and of expressions
 MAX_NAME = 40        # longest child name kept as a layer name

@@ -10,7 +10,8 @@ import html as _html
 import re
 import unicodedata
 
-MAX_JSON_CHARS = 200_000     # the same bound as the PyTorch importer's text (explorer.importer.MAX_TEXT)
+MAX_JSON_CHARS = 200_000     # characters of architecture JSON
+MAX_MODEL_TEXT = 200_000     # characters of pasted model text (explorer.importer), the same bound
 MAX_JSON_DEPTH = 32          # the §2 JSON needs 4 levels ({ → layers [ → { → [h, w]); Python's parser recurses
 MAX_NUMBER_DIGITS = 100      # sizes are at most 100,000; Python refuses integers over 4,300 digits anyway
 MAX_NETWORK_NAME = 80        # characters of the network's name

@@ -204,7 +204,7 @@ def _compile(staged, stdlib: Path, core: Path, entry: Path, opts: Options, log) 
         jobs.append(pyc.Job(stdlib, sourceless=True, shown=pyc.STDLIB_SHOWN,
                             path_entry=False, select=True, optimize=pyc.OPTIMIZE_RUNTIME))
     return pyc.compile_trees(core, jobs, profile_entry=entry,
-                            env={"PANEL_CDN_ROOT": PANEL_CDN_ROOT}, log=log)
+                            env=WORKER_ENV, log=log)
 
 
 def _pack(staged, stdlib: Path, dest: Path) -> list:
@@ -331,6 +331,13 @@ def build(opts: Options, log=print) -> Report:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+# The worker's environment (and the build's own Pyodide run, so that run sees what the page
+# sees). Bokeh's "error diagnostics" check every on_change/on_event callback's signature with
+# inspect.signature as it is registered (Panel registers one per synced property: about 220
+# at start-up, ~7 % of building the page's models); the desktop tests keep the check on.
+WORKER_ENV = {"PANEL_CDN_ROOT": PANEL_CDN_ROOT, "BOKEH_PERFORM_ERROR_DIAGNOSTICS": "false"}
+
+
 # Bokeh 3.9 builds an inspect.Signature for every bokeh.models class as it is defined, only
 # for introspection (IDEs, the docs): measured 25-30 % of `import panel` in Pyodide. The
 # page's worker skips that (and the docs-only example links) before importing Panel;
@@ -378,7 +385,7 @@ def _write_worker(site: Path, vendored: list, entry: Path, pyc_enabled: bool) ->
         "packages": sorted(names),
         "pure": [wheels.pure_entry(w) for w in sorted(pure, key=lambda w: w.name)],
         "sizes": sizes,
-        "env": {"PANEL_CDN_ROOT": PANEL_CDN_ROOT},
+        "env": WORKER_ENV,
         "args": pyc.INTERPRETER_ARGS if pyc_enabled else [],
         "imports": imports,
         "appLabel": "explorer\u2026",

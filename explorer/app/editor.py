@@ -14,11 +14,11 @@ from typing import Any
 import panel as pn
 import param
 
-from ..importer import MAX_TEXT
 from ..palette import PIECES
 from ..presets import PRESETS as PRESET_NETWORKS
 from ..spec import LAYER_TYPES, MERGES, Block, LayerSpec, Network, Parallel
-from ..text import MAX_JSON_CHARS, MAX_LAYER_NAME, html
+from ..text import MAX_JSON_CHARS, MAX_LAYER_NAME, MAX_MODEL_TEXT, html
+from .lazy import folded_card
 from .rows import wrap_row
 from .theme import NUMBER_INPUT_CSS, WARNING_BUTTON_CSS
 from .state import ExplorerState
@@ -83,7 +83,7 @@ class Editor:
                                              max_length=MAX_JSON_CHARS)
         self.model_text = pn.widgets.TextAreaInput(
             label="What print(model) shows, or an nn.Sequential(...) expression", height=200,
-            sizing_mode="stretch_width", max_length=MAX_TEXT,
+            sizing_mode="stretch_width", max_length=MAX_MODEL_TEXT,
             placeholder="ResNet(\n  (conv1): Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2), ...)\n  ...")
         self.model_input = pn.widgets.TextInput(label="Input size (C×H×W)", value="3x32x32", width=160)
         self.load_model = pn.widgets.Button(label="Load this model")
@@ -103,10 +103,11 @@ class Editor:
                          "and the last valid network stays on screen. In a number field, the arrow keys step the value "
                          "(Page Up/Down: ten steps).</p>", sizing_mode="stretch_width"),
             self.error, self.form, structure, palette, networks,
-            pn.Card(self.model_text, wrap_row(self.model_input, self.load_model), self.notes,
-                    title="Bring your own PyTorch model", collapsed=True, sizing_mode="stretch_width"),
-            pn.Card(self.json, wrap_row(self.apply_json, self.upload), title="Architecture as JSON",
-                    collapsed=True, sizing_mode="stretch_width"),
+            folded_card("Bring your own PyTorch model",
+                        lambda: [self.model_text, wrap_row(self.model_input, self.load_model), self.notes],
+                        sizing_mode="stretch_width"),
+            folded_card("Architecture as JSON", lambda: [self.json, wrap_row(self.apply_json, self.upload)],
+                        sizing_mode="stretch_width"),
             sizing_mode="stretch_width", name="cnnx-part-editor", css_classes=["cnnx-part-editor"])
         state.param.watch(self._on_state, ["network", "selection"])
         state.param.watch(lambda _e: self.show_error(state.error), "error")

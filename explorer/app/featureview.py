@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import panel as pn
 from bokeh.events import Tap
-from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper, Range1d
+from bokeh.models import (ColorBar, ColumnDataSource, DataRange1d, GlyphRenderer, Grid, HoverTool, Image, ImageRGBA,
+                          LinearAxis, LinearColorMapper, Plot, Quad, Range1d, VBar)
 from bokeh.palettes import RdBu11, Viridis256
-from bokeh.plotting import figure
 
 from ..analysis import Analysis, LayerRecord, rf_box
 from ..features import BUSY_SECONDS, FeatureMaps, compute, forward_cost, forward_seconds, skip_reason
@@ -35,6 +35,18 @@ MAX_CHANNELS = 128
 # than a phone): let these columns shrink to the screen and scroll the grid instead
 FIT = {"min-width": "0px", "max-width": "100%"}
 GAP = 0.12   # space between channel tiles, in tile units
+def _plot(*renderers: GlyphRenderer, tooltips: list[tuple[str, str]] | None = None, **params: Any) -> Plot:
+    """A bare Plot with these renderers: what bokeh.plotting.figure(toolbar_location=None) makes,
+    without importing bokeh.plotting (about 0.3 s of the first "Show feature maps" in Pyodide)
+    and without the hidden axes and grids (docs/design.md §5; tests/app/test_features.py
+    checks the glyphs against figure()'s)."""
+    plot = Plot(toolbar_location=None, **params)
+    plot.renderers.extend(renderers)
+    if tooltips is not None:
+        plot.add_tools(HoverTool(tooltips=tooltips))
+    return plot
+
+
 def grid_layout(channels: int) -> tuple[int, int]:
     """(columns, rows) for a near-square grid of channel tiles."""
     cols = max(1, math.ceil(math.sqrt(channels)))
@@ -67,26 +79,30 @@ class FeatureView:
                                     name="cnnx-feature-caption")
         self.input_src = ColumnDataSource({"image": [np.zeros((1, 1), np.uint32)], "dw": [1], "dh": [1]})
         self.rf_src = ColumnDataSource({"left": [], "right": [], "top": [], "bottom": []})
-        self.input_fig = figure(width=220, height=220, tools="", toolbar_location=None, match_aspect=True,
-                                title="Input", x_axis_location=None, y_axis_location=None)
-        self.input_fig.image_rgba(image="image", x=0, y=0, dw="dw", dh="dh", source=self.input_src)
-        self.input_fig.quad(left="left", right="right", top="top", bottom="bottom", source=self.rf_src,
-                            fill_alpha=0.15, fill_color="#ffd33d", line_color="#d4a72c", line_width=2)
-        self.input_fig.grid.visible = False
+        self.input_fig = _plot(
+            GlyphRenderer(data_source=self.input_src, glyph=ImageRGBA(image="image", x=0, y=0, dw="dw", dh="dh")),
+            GlyphRenderer(data_source=self.rf_src, glyph=Quad(left="left", right="right", top="top",
+                                                              bottom="bottom", fill_alpha=0.15, fill_color="#ffd33d",
+                                                              line_color="#d4a72c", line_width=2)),
+            width=220, height=220, match_aspect=True, title="Input", x_range=Range1d(0, 1), y_range=Range1d(0, 1))
         self.mapper = LinearColorMapper(palette=Viridis256)
         self.grid_src = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": [], "label": []})
-        self.grid_fig = figure(height=360, width=400, tools="hover", toolbar_location=None,
-                               tooltips=[("channel", "@label")], x_axis_location=None, y_axis_location=None,
-                               name="cnnx-feature-grid", min_border=4)
-        self.grid_fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.grid_src,
-                            color_mapper=self.mapper)
+        self.grid_fig = _plot(
+            GlyphRenderer(data_source=self.grid_src, glyph=Image(image="image", x="x", y="y", dw="dw", dh="dh",
+                                                                 color_mapper=self.mapper)),
+            tooltips=[("channel", "@label")], height=360, width=400, name="cnnx-feature-grid", min_border=4,
+            x_range=Range1d(0, 1), y_range=Range1d(0, 1))
         self.grid_fig.add_layout(ColorBar(color_mapper=self.mapper, width=10), "right")
-        self.grid_fig.grid.visible = False
         self.grid_fig.on_event(Tap, self._on_tap)
         self.bar_src = ColumnDataSource({"x": [], "top": [], "label": []})
-        self.bar_fig = figure(height=220, sizing_mode="stretch_width", tools="hover", toolbar_location=None,
-                              tooltips=[("", "@label: @top{0.000}")], visible=False)
-        self.bar_fig.vbar(x="x", top="top", width=0.8, source=self.bar_src, color="#cc79a7")
+        bar = VBar(x="x", top="top", width=0.8, line_color="#cc79a7", fill_color="#cc79a7", hatch_color="#cc79a7")
+        self.bar_fig = _plot(GlyphRenderer(data_source=self.bar_src, glyph=bar),
+                             tooltips=[("", "@label: @top{0.000}")], height=220, sizing_mode="stretch_width",
+                             visible=False, x_range=DataRange1d(), y_range=DataRange1d())
+        for place, dimension in (("below", 0), ("left", 1)):     # the bars are read against their axes
+            axis = LinearAxis()
+            self.bar_fig.add_layout(axis, place)
+            self.bar_fig.add_layout(Grid(dimension=dimension, ticker=axis.ticker), "center")
         self.sample.param.watch(lambda _e: self.refresh(), "value")
         self.filters.param.watch(lambda _e: self.refresh(), "value")
         self.analysis: Analysis | None = None
@@ -162,8 +178,8 @@ class FeatureView:
         self.maps, self.problem = maps, None
         c, h, w = self.maps.image.shape
         self.input_src.data = {"image": [to_rgba(self.maps.image)], "dw": [w], "dh": [h]}
-        self.input_fig.x_range = Range1d(0, w)
-        self.input_fig.y_range = Range1d(0, h)
+        self.input_fig.x_range.update(start=0, end=w)
+        self.input_fig.y_range.update(start=0, end=h)
         self._draw_layer()
 
     def _clear(self, message: str, *, busy: bool = False) -> None:
@@ -218,8 +234,8 @@ class FeatureView:
         else:
             self.mapper.update(palette=Viridis256, low=low, high=high if high > low else low + 1)
         self.grid_src.data = data
-        self.grid_fig.x_range = Range1d(-GAP, cols * (1 + GAP))
-        self.grid_fig.y_range = Range1d(-GAP, rows * (1 + GAP))
+        self.grid_fig.x_range.update(start=-GAP, end=cols * (1 + GAP))
+        self.grid_fig.y_range.update(start=-GAP, end=rows * (1 + GAP))
         tile = 64 if cols <= 6 else (48 if cols <= 10 else 36)
         self.grid_fig.update(width=tile * cols + 70, height=tile * rows + 20)
         self.grid_fig.visible, self.bar_fig.visible = True, False

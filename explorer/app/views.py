@@ -26,9 +26,8 @@ def _asset(name: str) -> str:
     return resources.files("explorer.app").joinpath("assets", name).read_text(encoding="utf-8")
 
 
-def _div(name: str, text: str = "", **kwargs: object) -> Div:
-    return Div(name=name, text=text, disable_math=True, sizing_mode="stretch_width",
-               stylesheets=[InlineStyleSheet(css=CSS)], **kwargs)  # not shared: Bokeh wipes it with a session
+def _div(name: str, text: str, css: InlineStyleSheet, **kwargs: object) -> Div:
+    return Div(name=name, text=text, disable_math=True, sizing_mode="stretch_width", stylesheets=[css], **kwargs)
 
 
 def _colour(colour: str) -> dict[str, str]:
@@ -143,16 +142,19 @@ class Views:
         self.arrows = ColumnDataSource(model.arrows, name="cnnx-arrows")
         self.arcs = ColumnDataSource(model.arcs or _NO_ARCS, name="cnnx-arcs")
         self.figure = self._figure(model)
-        self.legend = _div("cnnx-part-legend", legend_html(model))
-        self.nav = _div("cnnx-part-nav", nav_html(analysis))
-        self.card = _div("cnnx-part-card", EMPTY_CARD)
-        self.live = _div("cnnx-live", '<p class="cnnx-sr" role="status" aria-live="polite"></p>',
+        # One stylesheet model for the page's Divs (9 copies of the CSS were 45 KB to send). Per
+        # page, not per module: a model belongs to one document, and a server has many.
+        self.css = InlineStyleSheet(css=CSS)
+        self.legend = _div("cnnx-part-legend", legend_html(model), self.css)
+        self.nav = _div("cnnx-part-nav", nav_html(analysis), self.css)
+        self.card = _div("cnnx-part-card", EMPTY_CARD, self.css)
+        self.live = _div("cnnx-live", '<p class="cnnx-sr" role="status" aria-live="polite"></p>', self.css,
                          height=1, margin=0)
-        self.summary = _div("cnnx-part-summary", f'<p class="cnnx-hint">{summary_line(analysis)}</p>')
-        self.table = _div("cnnx-part-table", table_html(analysis))
-        self.code = _div("cnnx-part-code", code_html(analysis))
-        self.insights = _div("cnnx-part-insights", insights_html(analysis))
-        self.quiz_toggle = _div("cnnx-part-quiz", TOGGLE)
+        self.summary = _div("cnnx-part-summary", f'<p class="cnnx-hint">{summary_line(analysis)}</p>', self.css)
+        self.table = _div("cnnx-part-table", table_html(analysis), self.css)
+        self.code = _div("cnnx-part-code", code_html(analysis), self.css)
+        self.insights = _div("cnnx-part-insights", insights_html(analysis), self.css)
+        self.quiz_toggle = _div("cnnx-part-quiz", TOGGLE, self.css)
         on_select = CustomJS(args=dict(source=self.source, card=self.card, nav=self.nav, table=self.table,
                                        live=self.live, diagram=self.figure, empty_card=EMPTY_CARD),
                              code=_asset("on_select.js"))

@@ -92,3 +92,63 @@ def test_the_feature_view_is_built_on_first_use_for_the_network_and_layer_shown_
 def test_the_static_page_has_no_feature_button() -> None:
     app = Explorer(live=False)
     assert app.features_slot is None and app.show_features() is None
+
+
+def _glyph(glyph) -> dict:
+    return {type(glyph).__name__: {k: repr(v) for k, v in glyph.properties_with_values().items()}}
+
+
+def test_the_feature_plots_draw_what_bokeh_plotting_would() -> None:
+    """The three plots are bare Plots (no bokeh.plotting import on first use, docs/design.md
+    §5); figure() with the arguments they used to be made with is the oracle."""
+    from bokeh.models import ColorBar, Grid, HoverTool, LinearAxis
+    from bokeh.plotting import figure
+
+    v = FeatureView(None)
+    oracle = figure(width=220, height=220, tools="", toolbar_location=None, match_aspect=True,
+                    title="Input", x_axis_location=None, y_axis_location=None)
+    oracle.image_rgba(image="image", x=0, y=0, dw="dw", dh="dh", source=v.input_src)
+    oracle.quad(left="left", right="right", top="top", bottom="bottom", source=v.rf_src,
+                fill_alpha=0.15, fill_color="#ffd33d", line_color="#d4a72c", line_width=2)
+    grid = figure(height=360, width=400, tools="hover", toolbar_location=None, tooltips=[("channel", "@label")],
+                  x_axis_location=None, y_axis_location=None, name="cnnx-feature-grid", min_border=4)
+    grid.image(image="image", x="x", y="y", dw="dw", dh="dh", source=v.grid_src, color_mapper=v.mapper)
+    bars = figure(height=220, sizing_mode="stretch_width", tools="hover", toolbar_location=None,
+                  tooltips=[("", "@label: @top{0.000}")], visible=False)
+    bars.vbar(x="x", top="top", width=0.8, source=v.bar_src, color="#cc79a7")
+    for mine, theirs in ((v.input_fig, oracle), (v.grid_fig, grid), (v.bar_fig, bars)):
+        assert [r.data_source for r in mine.renderers] == [r.data_source for r in theirs.renderers]
+        assert [_glyph(r.glyph) for r in mine.renderers] == [_glyph(r.glyph) for r in theirs.renderers]
+        for attr in ("width", "height", "sizing_mode", "match_aspect", "min_border", "name", "visible",
+                     "toolbar_location"):
+            assert getattr(mine, attr) == getattr(theirs, attr), attr
+        assert ([t.tooltips for t in mine.toolbar.tools if isinstance(t, HoverTool)]
+                == [t.tooltips for t in theirs.toolbar.tools if isinstance(t, HoverTool)])
+    assert v.input_fig.title.text == "Input"
+    assert [type(m) for m in v.grid_fig.right] == [ColorBar] and v.grid_fig.right[0].color_mapper is v.mapper
+    assert not v.input_fig.center and not v.grid_fig.center      # figure()'s grids there were hidden
+    assert [type(m) for m in v.bar_fig.below + v.bar_fig.left] == [LinearAxis, LinearAxis]
+    assert [type(m) for m in v.bar_fig.center] == [Grid, Grid]
+
+
+def test_the_feature_plots_follow_the_image_and_the_channel_grid() -> None:
+    """The ranges fit the sample image and the tile grid of the selected layer."""
+    app = Explorer(live=True)
+    view = app.show_features()
+    assert view is not None
+    c, h, w = view.maps.image.shape
+    assert (view.input_fig.x_range.end, view.input_fig.y_range.end) == (w, h)
+    app.select("Conv2")
+    cols, rows = grid_layout(64)
+    assert view.grid_fig.x_range.end == pytest.approx(cols * (1 + GAP))
+    assert view.grid_fig.y_range.end == pytest.approx(rows * (1 + GAP))
+
+
+def test_showing_the_feature_maps_does_not_import_bokeh_plotting() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from explorer.app.page import Explorer; Explorer(live=True).show_features(); "
+            "print('bokeh.plotting' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -219,3 +219,41 @@ def test_inserting_after_the_last_layer_selects_the_new_one(app: Explorer) -> No
     assert [r.name for r in app.analysis.records][-2:] == ["Logits", "ReLU5"]
     assert app.selected == 17 and editor.index == 17 and features.index == 17
     assert "ReLU5" in features.caption.object
+
+
+def test_folded_editor_sections_join_the_document_when_opened(app: Explorer) -> None:
+    """The model-import and JSON sections are built on first opening (docs/design.md §5),
+    with the widgets the editor already keeps up to date."""
+    from bokeh.document import Document
+    from panel.models import Card
+
+    ed = app.editor
+    doc = Document()
+    doc.add_root(app.layout.get_root(doc))
+    cards = [m for m in doc.models if isinstance(m, Card)]
+    assert len(cards) == 2 and all(len(c.children) == 1 for c in cards)     # the header only
+    before = len(doc.models)
+    json_card = next(o for o in ed.layout.objects if isinstance(o, pn.Card) and o.title == "Architecture as JSON")
+    json_card.collapsed = False
+    assert json_card.objects[0] is ed.json and ed.json.value == app.network.dumps()
+    assert len(doc.models) > before + 3          # the text box, its row, two buttons
+    json_card.collapsed = True
+    json_card.collapsed = False
+    assert json_card.objects[0] is ed.json      # built once
+
+
+def test_page_divs_share_one_stylesheet_per_page() -> None:
+    """One InlineStyleSheet per page (not per Div: 45 KB less to send; not per process: a
+    model belongs to one document and the server holds many)."""
+    from bokeh.document import Document
+    from bokeh.models import InlineStyleSheet
+
+    first, second = Explorer(live=True), Explorer(live=True)
+    docs = []
+    for page in (first, second):
+        doc = Document()
+        doc.add_root(page.layout.get_root(doc))
+        docs.append(doc)
+        ours = [m for m in doc.models if isinstance(m, InlineStyleSheet) and m.css == page.views.css.css]
+        assert ours == [page.views.css]
+    assert first.views.css is not second.views.css

@@ -292,14 +292,17 @@ before = sorted(m for m in ("panel.chat", "panel.template", "panel.pane.holoview
                 if m in sys.modules)
 names = [pn.chat.ChatFeed.__name__, pn.widgets.Tabulator.__name__, pn.pane.Vega.__name__,
          pn.Template.__name__, type(pn.panel(pn.bind(lambda x: x, 1))).__name__]
+from bokeh.settings import settings
 json.dumps({"before": before, "names": names,
-            "lazy": "_CNNX_LAZY" in vars(pn) and "_CNNX_LAZY" in vars(pn.widgets)})
+            "lazy": "_CNNX_LAZY" in vars(pn) and "_CNNX_LAZY" in vars(pn.widgets),
+            "diagnostics": settings.perform_error_diagnostics()})
 """
 
 
 def test_live_page_runs_the_trimmed_panel(real_site, new_context):
     """The live page imports Panel without the deferred subpackages and still has them on
-    first use (pyodide_build/trim.py)."""
+    first use (pyodide_build/trim.py), and Bokeh runs without its callback-signature checks
+    (build.WORKER_ENV)."""
     out, report, _ = real_site
     if not report.live:
         pytest.skip(NO_NUMPY_REASON)
@@ -313,3 +316,4 @@ def test_live_page_runs_the_trimmed_panel(real_site, new_context):
     assert got["lazy"]
     assert got["before"] == [], "loaded by the app although deferred"
     assert got["names"] == ["ChatFeed", "Tabulator", "Vega", "Template", "ParamFunction"]
+    assert got["diagnostics"] is False
