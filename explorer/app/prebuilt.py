@@ -5,13 +5,15 @@ a websocket and only then pulls the document of a session that the request had t
 (0.5–1 s of Python), so the first click waits for all of it in series. Here, instead:
 - `SparePool` keeps two sessions of the app built and idle (expiry blocked), each with its page
   already rendered but for the visitor's token, from server start on; it tops up only once the
-  previous visitor's page is connected, so that building (which holds the server's only
-  thread for 0.5–1 s) never competes with serving a visitor's scripts.
+  previous visitor's page is connected and the server has had 0.5 s without HTTP requests or
+  websocket messages, so that building (which holds the server's only thread for 0.5–1 s)
+  never competes with serving a visitor's scripts, first changes or clicks.
 - `PrebuiltDocHandler` answers the page request with that session's document serialised into
   the HTML (as a static export is) plus a token for the same session: BokehJS renders it, and
   layers are clickable, before any websocket exists. `assets/attach.js` then connects the
   rendered document to its session (no second pull, no re-render), replaying what changed
-  on the page meanwhile (docs/design.md §5).
+  on the page meanwhile, one message at a time; the controls that need Python stay inert
+  until then (docs/design.md §5).
 - The page loads only the BokehJS bundles the document uses (no WebGL bundle without WebGL
   glyphs, no es-module-shims without ESM components).
 """
@@ -30,7 +32,7 @@ from bokeh.util.serialization import make_id
 from bokeh.util.token import generate_jwt_token, generate_session_id
 from panel.io.state import set_curdoc, state
 from panel.io.resources import LOCAL_DIST, Resources, bundle_resources, patch_model_css
-from panel.io.server import DocHandler, _set_request_route_context, html_page_for_render_items
+from panel.io.server import DocHandler, WSHandler, _set_request_route_context, html_page_for_render_items
 from tornado.httputil import HTTPHeaders, HTTPServerRequest
 
 
@@ -39,7 +41,7 @@ log = logging.getLogger(__name__)
 ATTACH_JS = (Path(__file__).parent / "assets" / "attach.js").read_text(encoding="utf-8")
 CONNECT_TIMEOUT_S = 5.0     # a visitor who never connects does not hold up the next spare
 SETTLE_S = 0.3              # after the websocket opens: let the first patches go through first
-QUIET_S = 0.5               # build only after this long without an HTTP request (a page loading)...
+QUIET_S = 0.5               # build only after this long without an HTTP request or websocket message...
 MAX_DEFER_S = 5.0           # ...unless the server has been busy this long
 
 
@@ -99,7 +101,11 @@ class SparePool:
         self.size = size
         self._spares: dict[Any, list[asyncio.Future[Spare]]] = {}
         self._building: set[Any] = set()
-        self.last_request = 0.0    # loop time of the last HTTP request the server finished
+        self.last_activity = 0.0   # loop time of the last HTTP request or websocket message
+
+    def note_activity(self) -> None:
+        """A page is loading or a visitor is working: the next build waits for a quiet moment."""
+        self.last_activity = asyncio.get_event_loop().time()
 
     def top_up(self, who: Requester, deferred: float = 0.0) -> None:
         """Build spares one after another until there are `size` of them, each once the server
@@ -109,7 +115,7 @@ class SparePool:
         if who.context in self._building or len(spares) >= self.size:
             return
         loop = asyncio.get_event_loop()
-        wait = QUIET_S - (loop.time() - self.last_request)
+        wait = QUIET_S - (loop.time() - self.last_activity)
         if wait > 0 and deferred < MAX_DEFER_S:
             loop.call_later(wait, self.top_up, who, deferred + wait)
             return
@@ -196,6 +202,15 @@ def page_with_document(session: ServerSession, resources: Any, token: str, app_p
                                       doc.title, template=doc.template, template_variables=variables)
 
 
+class ActivityWSHandler(WSHandler):
+    """Panel's websocket handler, noting each message: a spare built while a visitor's first
+    changes and clicks arrive would hold them up for the length of a build (0.5-1 s)."""
+
+    def on_message(self, fragment: Any) -> Any:
+        POOL.note_activity()
+        return super().on_message(fragment)
+
+
 class PrebuiltDocHandler(DocHandler):
     """The app's page: a prebuilt session's document inline (see the module docstring)."""
 
@@ -219,12 +234,13 @@ class PrebuiltDocHandler(DocHandler):
 
 def warm_up(server: Any, host: str) -> None:
     """Build the first spares as soon as the server runs, before anyone asks for a page, and
-    note every finished HTTP request (SparePool.top_up waits for a quiet moment)."""
+    note every finished HTTP request (SparePool.top_up waits for a quiet moment; websocket
+    messages are noted by ActivityWSHandler)."""
     app = server._tornado
     log_request = app.log_request
 
     def noting(handler: Any) -> None:
-        POOL.last_request = asyncio.get_event_loop().time()
+        POOL.note_activity()
         log_request(handler)
 
     app.log_request = noting

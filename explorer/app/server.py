@@ -8,10 +8,10 @@ import jinja2
 import panel as pn
 from bokeh.server.urls import per_app_patterns
 from panel.io.resources import BASE_TEMPLATE, LOCAL_DIST
-from panel.io.server import DocHandler
+from panel.io.server import DocHandler, WSHandler
 
 from .page import TITLE, Explorer
-from .prebuilt import PrebuiltDocHandler, warm_up
+from .prebuilt import ActivityWSHandler, PrebuiltDocHandler, warm_up
 
 # Panel's page template plus a viewport meta and, after the BokehJS bundles, the script that
 # attaches the inline document to its server session (prebuilt.py).
@@ -59,11 +59,12 @@ def session() -> pn.viewable.Viewable:
 
 @contextmanager
 def _page_handler() -> Iterator[None]:
-    """Bokeh's per-app routes with the app page answered by PrebuiltDocHandler, while a server
-    is being built (Bokeh reads the list when it builds one)."""
+    """Bokeh's per-app routes with the app page answered by PrebuiltDocHandler and websocket
+    messages noted by ActivityWSHandler, while a server is being built (Bokeh reads the list
+    when it builds one)."""
     saved = per_app_patterns[:]
-    per_app_patterns[:] = [(route, PrebuiltDocHandler if handler is DocHandler else handler)
-                           for route, handler in saved]
+    swap = {DocHandler: PrebuiltDocHandler, WSHandler: ActivityWSHandler}
+    per_app_patterns[:] = [(route, swap.get(handler, handler)) for route, handler in saved]
     try:
         yield
     finally:

@@ -46,3 +46,18 @@ def test_the_page_carries_the_document_and_the_token_of_its_session() -> None:
     assert html.index("bokeh.min.js") < html.index('Bokeh.require("client/connection")') < html.index("embed_items")
     assert "bokeh-gl" not in html and "es-module-shims.min.js" not in html
     assert "bokeh-widgets" in html and "panel.min.js" in html
+
+
+def test_the_server_routes_pages_and_websockets_through_the_prebuilt_handlers_only_while_built() -> None:
+    from bokeh.server.urls import per_app_patterns
+    from panel.io.server import DocHandler, WSHandler
+
+    from explorer.app.prebuilt import ActivityWSHandler, PrebuiltDocHandler
+    from explorer.app.server import _page_handler
+
+    before = per_app_patterns[:]
+    with _page_handler():
+        handlers = {handler for _route, handler in per_app_patterns}
+        assert {PrebuiltDocHandler, ActivityWSHandler} <= handlers
+        assert DocHandler not in handlers and WSHandler not in handlers
+    assert per_app_patterns == before
