@@ -131,6 +131,9 @@
     }
     delete session._document_changed;    // ClientSession's own: each change goes out as it happens
     mark("replayed");
+    live();
+  }
+  function live() {
     const note = document.getElementById("cnnx-server-error");   // a retry that got through
     if (note) note.remove();
     openGate();
@@ -145,7 +148,9 @@
     // Bokeh pulls the session's document after the server's ACK; this page already holds it.
     conn._repull_session_doc = function (resolve, reject) {
       if (this.session != null) {                 // a reconnect: the server's copy wins, as in Bokeh
-        return ClientConnection.prototype._repull_session_doc.call(this, resolve, reject);
+        delete session._document_changed;         // a replay cut short: the pulled copy replaces it
+        const pulled = (s) => { live(); resolve(s); };
+        return ClientConnection.prototype._repull_session_doc.call(this, pulled, reject);
       }
       this.session = session = new ClientSession(this, doc);
       mark("attached");
