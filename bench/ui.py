@@ -1,6 +1,6 @@
 """Benchmark: the page in headless Chromium (static export and desktop server).
 
-    python bench/ui.py [--runs N]
+    python bench/ui.py [--runs N] [--baseline REF]
 
 Not a test: it prints figures and exits 0 (no assertions).
 - Static export: file size, raw and gzip (`python -m explorer export`, default network).
@@ -15,6 +15,10 @@ Not a test: it prints figures and exits 0 (no assertions).
 - Desktop server: edit → redraw for a conv channel change (Conv1 out_channels, fill + Enter),
   timed in the page from the Enter keydown until the table total and the card show the new
   network, and the next frame; median of N.
+With `--baseline REF` (e.g. main) the desktop server of REF, checked out in a temporary git
+worktree, runs beside this checkout's: its first clicks alternate with this one's, page by page,
+and its edits are timed right after, so both see the same machine load (run-to-run spread
+is about ±1 s here: only figures from one run compare).
 Every page runs with --host-resolver-rules that resolve nothing but 127.0.0.1, and the
 number of requests that tried to leave 127.0.0.1 is printed.
 """
@@ -159,9 +163,33 @@ def fmt(ms: float | None) -> str:
     return "n/a" if ms is None else f"{ms:,.0f} ms" if ms >= 100 else f"{ms:.1f} ms"
 
 
+def serve_argv(checkout: Path, port: int) -> list[str]:
+    """`python -m explorer serve` importing the explorer package of `checkout`."""
+    code = (f"import sys, runpy; sys.path.insert(0, {str(checkout)!r}); "
+            "runpy.run_module('explorer', run_name='__main__', alter_sys=True)")
+    return [sys.executable, "-c", code, "serve", "--port", str(port)]
+
+
+def median_line(runs: list[dict[str, float]]) -> str:
+    med = {k: statistics.median(r[k] for r in runs if r[k] is not None)
+           if any(r[k] is not None for r in runs) else None for k in runs[0]}
+    clicks = [r["click"] for r in runs]
+    return (f"card shows Conv2 at {fmt(med['click'])} (min {fmt(min(clicks))}, max {fmt(max(clicks))}); "
+            f"DOMContentLoaded {fmt(med['dcl'])}, buttons painted {fmt(med['buttons'])}, "
+            f"handlers ready {fmt(med['handlers'])}")
+
+
+def edits_line(samples: list[dict[str, float]]) -> str:
+    upd = [s["updated"] for s in samples]
+    frm = [s["frame"] for s in samples]
+    return (f"updated median {fmt(statistics.median(upd))} (min {fmt(min(upd))}, max {fmt(max(upd))}); "
+            f"next frame median {fmt(statistics.median(frm))}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--baseline", help="git ref whose desktop server runs beside this one (e.g. main)")
     args = parser.parse_args()
     print(f"bench/ui.py — Python {platform.python_version()}, {platform.machine()}, "
           f"Chromium {CHROMIUM} (headless), runs={args.runs}")
@@ -181,26 +209,37 @@ def main() -> int:
 
         httpd = serve_dir(tmpdir)
         http_url = f"http://127.0.0.1:{httpd.server_address[1]}/{html.name}"
-        port = free_port()
-        server_url = f"http://127.0.0.1:{port}/explorer"
-        proc = start_server([sys.executable, "-m", "explorer", "serve", "--port", str(port)], server_url,
-                            tmpdir / "serve.log")
+        servers: dict[str, str] = {}
+        procs = []
+        checkouts = [("desktop server", ROOT)]
+        if args.baseline:
+            base = tmpdir / "baseline"
+            subprocess.run(["git", "worktree", "add", "--detach", str(base), args.baseline], cwd=ROOT, check=True,
+                           capture_output=True)
+            checkouts.append((f"server {args.baseline}", base))
         try:
+            for label, checkout in checkouts:
+                port = free_port()
+                servers[label] = f"http://127.0.0.1:{port}/explorer"
+                procs.append(start_server(serve_argv(checkout, port), servers[label], tmpdir / f"serve{port}.log",
+                                          timeout=120))
+            time.sleep(3)   # every server idle (its start-up work done) before the first page
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(
                     executable_path=CHROMIUM,
                     args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"])
                 print(f"\nNavigation → first successful layer click (Conv2 button), median of {args.runs} "
                       f"fresh pages")
-                for label, url in (("http://127.0.0.1", http_url), ("file://", html.as_uri()),
-                                   ("desktop server", server_url)):
+                for label, url in (("http://127.0.0.1", http_url), ("file://", html.as_uri())):
                     runs = [first_click(browser, url, offsite) for _ in range(args.runs)]
-                    med = {k: statistics.median(r[k] for r in runs if r[k] is not None)
-                           if any(r[k] is not None for r in runs) else None for k in runs[0]}
-                    clicks = [r["click"] for r in runs]
-                    print(f"  {label:17s}card shows Conv2 at {fmt(med['click'])} (min {fmt(min(clicks))}, "
-                          f"max {fmt(max(clicks))}); DOMContentLoaded {fmt(med['dcl'])}, "
-                          f"buttons painted {fmt(med['buttons'])}, handlers ready {fmt(med['handlers'])}")
+                    print(f"  {label:17s}{median_line(runs)}")
+                # the servers alternate page by page (with a baseline), so both see the same load
+                runs_by = {label: [] for label in servers}
+                for _ in range(args.runs):
+                    for label, url in servers.items():
+                        runs_by[label].append(first_click(browser, url, offsite))
+                for label, runs in runs_by.items():
+                    print(f"  {label:17s}{median_line(runs)}")
 
                 ctx = browser.new_context(viewport={"width": 1280, "height": 900})
                 page = ctx.new_page()
@@ -216,24 +255,25 @@ def main() -> int:
                 print(f"  next frame        p50 {fmt(pct(frame, .5))}, p95 {fmt(pct(frame, .95))}, "
                       f"max {fmt(max(frame))}")
 
-                ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-                page = ctx.new_page()
-                offsite.watch(page)
-                page.goto(server_url)
-                page.wait_for_function(READY_JS)
-                samples = measure_edits(page, args.runs)
-                ctx.close()
-                upd = [s["updated"] for s in samples]
-                frm = [s["frame"] for s in samples]
                 print(f"\nDesktop server: edit → redraw (Conv1 out_channels, Enter → table total and card "
-                      f"updated), {len(samples)} edits")
-                print(f"  updated           median {fmt(statistics.median(upd))} (min {fmt(min(upd))}, "
-                      f"max {fmt(max(upd))})")
-                print(f"  next frame        median {fmt(statistics.median(frm))}")
+                      f"updated), {args.runs} edits each")
+                for label, url in servers.items():
+                    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+                    page = ctx.new_page()
+                    offsite.watch(page)
+                    page.goto(url)
+                    page.wait_for_function(READY_JS)
+                    samples = measure_edits(page, args.runs)
+                    ctx.close()
+                    print(f"  {label:17s}{edits_line(samples)}")
                 browser.close()
         finally:
-            stop_server(proc)
+            for proc in procs:
+                stop_server(proc)
             httpd.shutdown()
+            if args.baseline:
+                subprocess.run(["git", "worktree", "remove", "--force", str(tmpdir / "baseline")], cwd=ROOT,
+                               capture_output=True)
     print(f"\nRequests that tried to leave 127.0.0.1: {len(offsite.urls)}"
           + (f" ({offsite.urls[:5]})" if offsite.urls else ""))
     return 0
