@@ -53,10 +53,13 @@ _cnn_h.sha256(_cnn_j.dumps([_cnn_doc.title, sorted(
     [m.id, m.__qualified_model__, m.name or ""] for m in _cnn_doc.models)]).encode()).hexdigest()
 """
 
-# What write_doc() does besides serialising: the document no longer pretends to be a session.
+# What write_doc() does besides serialising: the document no longer pretends to be a session,
+# and every model counts as sent (the page has them all), so later patches refer to models by
+# id: without it, the first patch carried the whole document (0.3 s in Node, at the link).
 RELEASE = """
 from panel.io.state import state as _cnn_state
 _cnn_state.curdoc._session_context = None
+_cnn_state.curdoc.models.flush_synced()
 """
 
 RUN = """

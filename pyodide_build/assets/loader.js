@@ -438,14 +438,30 @@
     walk(json.roots);
     return out;
   }
-  // [[events...], [selection events...]] of the patch from `before` to `doc`, or null
-  function staticChanges(doc, docsText) {
-    var parsed = JSON.parse(unescapeHtml(docsText));
-    var Doc = doc.constructor;
-    var orig = Doc.from_json(parsed[Object.keys(parsed)[0]]);
+  function staticJsonEl() {
+    return document.querySelector('script[type="application/json"][id]:not(#cnn-site-config)');
+  }
+  // The prerendered document as BokehJS serialises it, from the page's JSON: taken while the
+  // page waits for Python (about 0.1 s of deserialising a detached copy), not at the hand-off.
+  var prerenderedModels = null;
+  function snapshotPrerendered() {
+    if (prerenderedModels !== null || !window.Bokeh || !Bokeh.index.roots.length) return prerenderedModels;
+    var el = staticJsonEl();
+    if (!el) return null;
+    var parsed = JSON.parse(unescapeHtml(el.textContent));
+    var doc = Bokeh.index.roots[0].model.document;
+    var orig = doc.constructor.from_json(parsed[Object.keys(parsed)[0]]);
     var at = Bokeh.documents.indexOf(orig);
     if (at >= 0) Bokeh.documents.splice(at, 1);       // a detached copy, never on screen
-    var before = flatModels(orig.to_json(false)), now = flatModels(doc.to_json(false));
+    prerenderedModels = flatModels(orig.to_json(false));
+    return prerenderedModels;
+  }
+  // [[events...], [selection events...]]: the patch from the prerendered document to `doc`,
+  // or null
+  function staticChanges(doc) {
+    var before = snapshotPrerendered();
+    if (before === null) return null;
+    var now = flatModels(doc.to_json(false));
     var changes = [], selections = [];
     for (var id in now) {
       if (!(id in before)) return null;               // made in the page: Python has no such model
@@ -462,9 +478,9 @@
   async function adoptDocument() {
     await prerendered();
     mark("swap_start");
-    var staticJson = document.querySelector('script[type="application/json"][id]:not(#cnn-site-config)');
     var doc = Bokeh.index.roots[0].model.document;
-    var patches = staticJson ? staticChanges(doc, staticJson.textContent) : null;
+    var patches = null;
+    try { patches = staticChanges(doc); } catch (e) { console.warn("[cnn-explorer] not adopting:", e); }
     if (patches === null) {
       mark("adopt_refused");
       worker.postMessage({ type: "send-document" });
@@ -609,6 +625,8 @@
       gateEditing();
       notifyHost({});
       if (when === "late") setTimeout(startWorker, 0);
+      // ready for adopting the document (adoptDocument), while Python loads
+      if (CFG.live) setTimeout(function () { try { snapshotPrerendered(); } catch (e) { /* at the hand-off */ } }, 200);
     });
     // never wait for ever on a first render that does not come (BokehJS failed to load…)
     if (when === "late") setTimeout(startWorker, 8000);
