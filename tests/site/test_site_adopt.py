@@ -157,6 +157,33 @@ def test_a_tampered_fingerprint_falls_back_to_rendering(live_real, new_context, 
         card_shows(page, "(32, 16, 16)")
 
 
+def test_a_page_that_cannot_compare_asks_for_the_document(live_real, new_context, tmp_path):
+    """The page cannot tell what changed while static (here: it cannot find its prerendered
+    JSON, as a data block of another type): it asks the worker for its document and renders
+    it, and goes live with the reader's selection."""
+    site = variant(live_real, tmp_path / "site")
+    page_path = site / "index.html"
+    text = page_path.read_text(encoding="utf-8")
+    text, n = re.subn(r'<script type="application/json" id="(p\d+)">', r'<script type="text/plain" id="\1">', text)
+    assert n == 1
+    page_path.write_text(text, encoding="utf-8")
+    write_service_worker(site)
+    ctx, _ = new_context(viewport={"width": 1280, "height": 900})
+    held = hold_worker(ctx)
+    page = ctx.new_page()
+    with serve(site) as srv:
+        page.goto(srv.url + "index.html")
+        page.get_by_role("button", name="Conv2", exact=True).click()
+        card_shows(page, "18,496")
+        release(page, held)
+        assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
+        assert not page.evaluate("window.cnnExplorer.adopted")
+        assert "adopt_refused" in page.evaluate("window.cnnExplorer.marks")
+        assert page.evaluate(f"window.cnnExplorer.python({json.dumps(PY_SELECTION)})") == "Conv2"
+        page.get_by_role("button", name="Pool1", exact=True).click()
+        card_shows(page, "(32, 16, 16)")
+
+
 def test_links_adopt_when_the_app_applies_its_fragment(live_real, new_context, tmp_path):
     """With CONFIG.adopt.links (the app script's `# pyodide_build: adopt-links`), a
     #layer=…&hide=… link adopts: the page's own callbacks applied it, Python gets the
