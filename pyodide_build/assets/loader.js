@@ -454,6 +454,7 @@
     var at = Bokeh.documents.indexOf(orig);
     if (at >= 0) Bokeh.documents.splice(at, 1);       // a detached copy, never on screen
     prerenderedModels = flatModels(orig.to_json(false));
+    mark("adopt_snapshot");
     return prerenderedModels;
   }
   // [[events...], [selection events...]]: the patch from the prerendered document to `doc`,
@@ -481,6 +482,7 @@
     var doc = Bokeh.index.roots[0].model.document;
     var patches = null;
     try { patches = staticChanges(doc); } catch (e) { console.warn("[cnn-explorer] not adopting:", e); }
+    mark("adopt_diffed");
     if (patches === null) {
       mark("adopt_refused");
       worker.postMessage({ type: "send-document" });
