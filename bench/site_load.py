@@ -48,8 +48,10 @@ PHASES = [  # (label, from mark, to mark); marks are ms since navigation start
     ("import numpy", "pyodide_ready", "import_numpy"),
     ("import panel/bokeh", "import_numpy", "import_panel"),
     ("run the app script", "import_panel", "app_built"),
-    ("serialise document", "app_built", "doc_serialized"),
-    ("render live document", "doc_serialized", "live_rendered"),
+    # an adopted page (pyodide_build/adopt.py) fingerprints instead of serialising, and
+    # computes what changed while static instead of rendering
+    ("serialise doc (adopt: fingerprint)", "app_built", "doc_serialized"),
+    ("render live doc (adopt: diff)", "doc_serialized", "live_rendered"),
     ("link + live", "live_rendered", "tier_live"),
 ]
 

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 from . import lock as lockmod
-from . import page, pyc, trim, wheels
+from . import adopt, page, pyc, trim, wheels
 from .errors import BuildError
 from .npm_core import fetch_core, npm_lock
 from .pins import (
@@ -51,6 +51,7 @@ class Options:
     download: bool = True
     drop_unused_bokeh: bool = True
     pyc_stdlib: bool = True        # stdlib start-up modules as bytecode too
+    adopt: bool = True             # embed the worker's own document (pyodide_build/adopt.py)
 
 
 @dataclasses.dataclass
@@ -280,6 +281,12 @@ def build(opts: Options, log=print) -> Report:
             lockmod.write_lock(lockmod.site_lock(vendored, nlock), pyo / "pyodide-lock.json")
 
         raw = _prerender(entry, opts.project, work, log)
+        worker_config = None
+        if live:
+            worker_config = _worker_config(site, vendored, entry, opts.pyc)
+            worker_config["adopt"] = None
+            if opts.adopt:
+                raw, worker_config["adopt"] = _adopt(raw, core, site, worker_config, log)
         bundles = page.bokeh_bundles(raw)
         drop = ()
         if opts.drop_unused_bokeh and '"output_backend":"webgl"' not in raw:
@@ -301,7 +308,7 @@ def build(opts: Options, log=print) -> Report:
         for name in ("loader.js", "site.css"):
             shutil.copyfile(ASSETS / name, site / "assets" / name)
         if live:
-            _write_worker(site, vendored, entry, opts.pyc)
+            _write_worker(site, worker_config)
         write_service_worker(site)
         _check_references(site, pages)
 
@@ -368,7 +375,24 @@ def _check_installed_versions() -> None:
                              f"page and copies its JS from there), found {have}")
 
 
-def _write_worker(site: Path, vendored: list, entry: Path, pyc_enabled: bool) -> None:
+def _adopt(raw: str, core: Path, site: Path, worker_config: dict, log) -> tuple[str, dict | None]:
+    """Put the worker's own default document into the prerendered page (pyodide_build/adopt.py).
+    Returns the page and the worker's CONFIG.adopt; if the document cannot be built or
+    embedded, the CPython prerender stays and the worker renders its document (None)."""
+    t0 = time.perf_counter()
+    try:
+        doc = adopt.build_document(core, site, {**worker_config, "adopt": adopt.config(None)})
+        raw = adopt.embed(raw, doc)
+    except BuildError as e:
+        log(f"WARNING: the page keeps the CPython prerender and the live tier renders its own "
+            f"document: {e}")
+        return raw, None
+    log(f"built the live document in Pyodide under Node in {time.perf_counter() - t0:.1f} s "
+        f"(fingerprint {doc.fingerprint[:12]}): the page adopts it")
+    return raw, adopt.config(doc.fingerprint, adopt.links_adoptable(worker_config["entry"]["source"]))
+
+
+def _worker_config(site: Path, vendored: list, entry: Path, pyc_enabled: bool) -> dict:
     pyo = site / "pyodide"
     sizes = {name: (pyo / name).stat().st_size
              for name in ("pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")}
@@ -393,6 +417,10 @@ def _write_worker(site: Path, vendored: list, entry: Path, pyc_enabled: bool) ->
         "appTo": 95,
         "entry": {"name": entry.name, "source": entry.read_text(encoding="utf-8")},
     }
+    return config
+
+
+def _write_worker(site: Path, config: dict) -> None:
     text = (ASSETS / "worker.js").read_text(encoding="utf-8")
     placeholder = "/*@CONFIG@*/ null"
     if placeholder not in text:

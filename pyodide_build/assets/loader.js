@@ -87,6 +87,7 @@
     html.setAttribute("data-tier", tier);
     mark("tier_" + tier);
     renderTier();
+    if (tier === "live") ungate();
     updateGate();
     notifyHost({});
     document.dispatchEvent(new CustomEvent("cnn-explorer:tier", { detail: { tier: tier, reason: reason } }));
@@ -124,6 +125,12 @@
       el.parentNode.insertBefore(note, el);
       gateNotes.push(note);
     });
+  }
+  // The adopted document keeps the prerendered editor: enable it once Python is live.
+  function ungate() {
+    deepAll(GATED).forEach(function (el) { el.inert = false; el.style.opacity = ""; });
+    gateNotes.forEach(function (n) { if (n.isConnected) n.remove(); });
+    gateNotes = [];
   }
   function updateGate() {
     var text = gateText();
@@ -400,17 +407,121 @@
     holdAnchor(state, 3000);
   }
 
+  /* ------------------------------------------------------------ adopting the prerendered document */
+  // The worker built the very document the page shows (same model ids: pyodide_build/adopt.py)
+  // and found the build's fingerprint: the page keeps its views and only tells Python what
+  // changed while it was static (selections, parts hidden by the URL, anything a client
+  // callback or a view set), computed as the difference between the prerendered JSON and
+  // the document now, both serialised by BokehJS. Anything doubtful (a model Python does not
+  // know) asks the worker for its document, rendered as before.
+  function unescapeHtml(s) {
+    var map = { amp: "&", lt: "<", gt: ">", quot: '"', "#x27": "'", "#x60": "`" };
+    return s.replace(/&(amp|lt|gt|quot|#x27|#x60);/g, function (_, e) { return map[e]; });
+  }
+  // id -> {name, attributes} of every model in a serialised document, references as {id}
+  function flatModels(json) {
+    var out = {};
+    function walk(v) {
+      if (Array.isArray(v)) return v.map(walk);
+      if (v === null || typeof v !== "object") return v;
+      if (v.type === "object" && typeof v.id === "string") {   // a model, first time seen
+        var attrs = {};
+        out[v.id] = { name: v.name, attributes: attrs };
+        for (var k in (v.attributes || {})) attrs[k] = walk(v.attributes[k]);
+        return { id: v.id };
+      }
+      var o = {};                                    // a reference {id}, a map, an array…
+      for (var key in v) o[key] = walk(v[key]);
+      return o;
+    }
+    walk(json.config);
+    walk(json.roots);
+    return out;
+  }
+  function staticJsonEl() {
+    return document.querySelector('script[type="application/json"][id]:not(#cnn-site-config)');
+  }
+  // The prerendered document as BokehJS serialises it, from the page's JSON: taken while the
+  // page waits for Python (about 0.1 s of deserialising a detached copy), not at the hand-off.
+  var prerenderedModels = null;
+  function snapshotPrerendered() {
+    if (prerenderedModels !== null || !window.Bokeh || !Bokeh.index.roots.length) return prerenderedModels;
+    var el = staticJsonEl();
+    if (!el) return null;
+    var parsed = JSON.parse(unescapeHtml(el.textContent));
+    var doc = Bokeh.index.roots[0].model.document;
+    var orig = doc.constructor.from_json(parsed[Object.keys(parsed)[0]]);
+    var at = Bokeh.documents.indexOf(orig);
+    if (at >= 0) Bokeh.documents.splice(at, 1);       // a detached copy, never on screen
+    prerenderedModels = flatModels(orig.to_json(false));
+    mark("adopt_snapshot");
+    return prerenderedModels;
+  }
+  // [[events...], [selection events...]]: the patch from the prerendered document to `doc`,
+  // or null
+  function staticChanges(doc) {
+    var before = snapshotPrerendered();
+    if (before === null) return null;
+    var now = flatModels(doc.to_json(false));
+    var changes = [], selections = [];
+    for (var id in now) {
+      if (!(id in before)) return null;               // made in the page: Python has no such model
+      var a = before[id].attributes, b = now[id].attributes;
+      for (var attr in b) {
+        if (JSON.stringify(a[attr]) === JSON.stringify(b[attr])) continue;
+        var ev = { kind: "ModelChanged", model: { id: id }, attr: attr, new: b[attr] };
+        (now[id].name === "Selection" ? selections : changes).push(ev);
+      }
+    }
+    return [changes, selections];
+  }
+
+  async function adoptDocument() {
+    await prerendered();
+    mark("swap_start");
+    var doc = Bokeh.index.roots[0].model.document;
+    var patches = null;
+    try { patches = staticChanges(doc); } catch (e) { console.warn("[cnn-explorer] not adopting:", e); }
+    mark("adopt_diffed");
+    if (patches === null) {
+      mark("adopt_refused");
+      worker.postMessage({ type: "send-document" });
+      return;
+    }
+    jsdoc = doc;
+    api.document = jsdoc;
+    api.adopted = true;
+    jsdoc.on_change(sendChange, false);
+    mark("live_rendered");
+    worker.postMessage({ type: "rendered" });
+    // what changed while static, selections last: Python's selection callbacks then see the
+    // rest of the page's state; each group is one patch, applied in order by the worker
+    patches.forEach(function (events) {
+      if (!events.length) return;
+      busy = true;
+      worker.postMessage({ type: "patch", patch: { events: events } });
+    });
+    worker.postMessage({ type: "location", location: JSON.stringify(window.location) });
+  }
+
+  function takeTimeline(msg) {
+    mergeMarks(msg.marks);
+    api.wasm = msg.wasm || null;      // how the core's wasm compiled: "streaming" | "buffer"
+    api.fetches = (msg.fetches || []).map(function (f) {
+      return [f[0], rel(f[1]), f[2] ? rel(f[2]) : null, f[3] ? rel(f[3]) : null];
+    });
+  }
+
   function onWorkerMessage(event) {
     var msg = event.data;
     if (msg.type === "progress") {
       showProgress(msg.label, msg.pct);
     } else if (msg.type === "render") {
-      mergeMarks(msg.marks);
-      api.wasm = msg.wasm || null;      // how the core's wasm compiled: "streaming" | "buffer"
-      api.fetches = (msg.fetches || []).map(function (f) {
-        return [f[0], rel(f[1]), f[2] ? rel(f[2]) : null, f[3] ? rel(f[3]) : null];
-      });
+      takeTimeline(msg);
       goLive(msg).catch(function (e) { fail("the live document could not be shown (" + e + ").", e); });
+    } else if (msg.type === "adopt") {
+      takeTimeline(msg);
+      adoptDocument().catch(function (e) { fail("the live document could not be adopted (" + e + ").", e); });
     } else if (msg.type === "linked") {
       mergeMarks(msg.marks);
       setTier("live");
@@ -516,6 +627,8 @@
       gateEditing();
       notifyHost({});
       if (when === "late") setTimeout(startWorker, 0);
+      // ready for adopting the document (adoptDocument), while Python loads
+      if (CFG.live) setTimeout(function () { try { snapshotPrerendered(); } catch (e) { /* at the hand-off */ } }, 200);
     });
     // never wait for ever on a first render that does not come (BokehJS failed to load…)
     if (when === "late") setTimeout(startWorker, 8000);

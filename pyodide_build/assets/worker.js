@@ -295,6 +295,54 @@ from panel.io.pyodide import write_doc
 await write_doc()
 `;
 
+/* ---------------------------------------------------------------- adopting the page's document */
+// The page's prerendered document is the one this worker builds for the default network,
+// model id for model id (pyodide_build/adopt.py): the build ran the same script in the same
+// Pyodide. If the fingerprint of the document built here equals the build's, the page keeps
+// its document ("adopt": no serialising, no second render) and sends Python what changed
+// while it was static, the URL fragment's selection and hidden parts included; if not, the
+// document is serialised and rendered as before. The build's document saw no URL: a page
+// with a query string (other than the loader's own ?worker=/?static) is rendered, and so is
+// one with a fragment unless the app applies its fragment in the page itself
+// (CONFIG.adopt.links) and the fragment does not carry another network (arch=).
+function adoptable(locationJson) {
+  if (!CONFIG.adopt || !CONFIG.adopt.expected) return false;
+  let loc;
+  try { loc = JSON.parse(locationJson); } catch (e) { return false; }
+  for (const key of new URLSearchParams(loc.search || "").keys()) {
+    if (key !== "worker" && key !== "static") return false;
+  }
+  const hash = String(loc.hash || "").replace(/^#/, "");
+  if (!hash) return true;
+  return !!CONFIG.adopt.links && !/(^|&)arch=/.test(hash);
+}
+
+// Builds the default document; true when the page was told to adopt it.
+async function buildToAdopt() {
+  self.CNNX_HASH = "";                   // the page applies its fragment itself
+  await pyodide.runPythonAsync(CONFIG.adopt.prepare);
+  await pyodide.runPythonAsync(PY_RUN);
+  marks.app_built = now();
+  const fingerprint = await pyodide.runPythonAsync(CONFIG.adopt.fingerprint);
+  marks.doc_serialized = now();          // the fingerprint stands in for serialising
+  if (fingerprint === CONFIG.adopt.expected) {
+    await pyodide.runPythonAsync(CONFIG.adopt.release);
+    post({ type: "adopt", marks: marks, fetches: fetches, wasm: wasmHow });
+    return true;
+  }
+  console.warn(`[cnn-explorer] the live document differs from the prerendered one ` +
+               `(fingerprint ${fingerprint}, the build's ${CONFIG.adopt.expected}): rendering it`);
+  marks.adopt_mismatch = now();
+  delete marks.doc_serialized;
+  setHash(pageLocation);
+  if (self.CNNX_HASH) {                  // the document must carry the link's state: build again
+    await pyodide.runPythonAsync(PY_PREPARE);
+    await pyodide.runPythonAsync(PY_RUN);
+    marks.app_built = now();
+  }
+  return false;
+}
+
 async function start() {
   if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
   setPhase("Loading Python\u2026", 0, 55, true);
@@ -343,9 +391,13 @@ async function start() {
   pyodide.globals.set("_cnn_location", pageLocation);
   pyodide.globals.set("_cnn_entry_name", CONFIG.entry.name);
   pyodide.globals.set("_cnn_entry_source", CONFIG.entry.source);
-  await pyodide.runPythonAsync(PY_PREPARE);
-  await pyodide.runPythonAsync(PY_RUN);
-  marks.app_built = now();
+  if (adoptable(pageLocation)) {
+    if (await buildToAdopt()) return;
+  } else {
+    await pyodide.runPythonAsync(PY_PREPARE);
+    await pyodide.runPythonAsync(PY_RUN);
+    marks.app_built = now();
+  }
   stage = "render";
   setPhase("Rendering\u2026", 95, 100);
   const result = await pyodide.runPythonAsync(PY_RENDER);
@@ -376,6 +428,16 @@ _link_docs_worker(state.curdoc, sendPatch, setter='js')
       marks.linked = now();
       post({ type: "linked", marks: marks });
     }).catch((e) => fail("link", e));
+  } else if (msg.type === "send-document") {
+    // the page could not adopt its document: render this one instead (as without adopting)
+    serial(async () => {
+      const result = await pyodide.runPythonAsync(PY_RENDER);
+      const [docs_json, render_items, root_ids] = result.toJs();
+      result.destroy();
+      marks.doc_serialized = now();
+      post({ type: "render", docs_json: docs_json, render_items: render_items, root_ids: root_ids,
+             marks: marks, fetches: fetches, wasm: wasmHow });
+    }).catch((e) => fail("render", e));
   } else if (msg.type === "patch") {
     serial(async () => {
       try {
