@@ -3,7 +3,12 @@
 The URL fragment (layer, arch, hide) is read from `pn.state.location` when Panel syncs it,
 or from the global `CNNX_HASH` that the site's loader sets inside a Pyodide worker (a
 worker's own location has no fragment).
+
+The site's page may keep its prerendered document (pyodide_build/adopt.py) when the fragment
+asks only for a layer or hidden parts: the page applies those itself (assets/on_ready.js) and
+sends Python what it changed, so this script may run without them. The next line says so.
 """
+# pyodide_build: adopt-links
 import panel as pn
 
 from explorer.app.page import TITLE, Explorer
