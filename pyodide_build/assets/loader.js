@@ -488,6 +488,9 @@
       worker.postMessage({ type: "send-document" });
       return;
     }
+    // Python's answers to these changes (the editor's form for a layer selected while static)
+    // may grow the page above what the reader looks at: keep that where it is, as goLive does
+    var state = captureState();
     jsdoc = doc;
     api.document = jsdoc;
     api.adopted = true;
@@ -502,6 +505,7 @@
       worker.postMessage({ type: "patch", patch: { events: events } });
     });
     worker.postMessage({ type: "location", location: JSON.stringify(window.location) });
+    holdAnchor(state, 3000);
   }
 
   function takeTimeline(msg) {

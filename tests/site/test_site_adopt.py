@@ -185,13 +185,13 @@ def test_a_page_that_cannot_compare_asks_for_the_document(live_real, new_context
 
 
 def test_links_adopt_when_the_app_applies_its_fragment(live_real, new_context, tmp_path):
-    """With CONFIG.adopt.links (the app script's `# pyodide_build: adopt-links`), a
-    #layer=…&hide=… link adopts: the page's own callbacks applied it, Python gets the
-    selection and the hidden part in the hand-off's patch."""
-    site = variant(live_real, tmp_path / "site", links=True)
+    """With CONFIG.adopt.links (the app script's `# pyodide_build: adopt-links`, which the
+    explorer's entry.py has), a #layer=…&hide=… link adopts: the page's own callbacks applied
+    it, Python gets the selection and the hidden part in the hand-off's patch."""
+    assert worker_config(live_real)["adopt"]["links"] is True
     ctx, _ = new_context(viewport={"width": 1280, "height": 900})
     page = ctx.new_page()
-    with serve(site) as srv:
+    with serve(live_real) as srv:
         page.goto(srv.url + "index.html#layer=Conv2&hide=editor")
         card_shows(page, "(64, 16, 16)")
         assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
@@ -203,12 +203,13 @@ def test_links_adopt_when_the_app_applies_its_fragment(live_real, new_context, t
         card_shows(page, "(32, 16, 16)")
 
 
-def test_a_link_is_rendered_without_the_pragma(live_real, new_context):
+def test_a_link_is_rendered_without_the_pragma(live_real, new_context, tmp_path):
     """Without CONFIG.adopt.links a #layer= link is rendered (the script would have seen the
     fragment; the build's document did not)."""
+    site = variant(live_real, tmp_path / "site", links=False)
     ctx, _ = new_context(viewport={"width": 1280, "height": 900})
     page = ctx.new_page()
-    with serve(live_real) as srv:
+    with serve(site) as srv:
         page.goto(srv.url + "index.html#layer=Conv2")
         assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
         assert not page.evaluate("window.cnnExplorer.adopted")
