@@ -82,57 +82,7 @@ async function explainFailure(url, integrity) {
   }
 }
 
-/* Early requests for the compiled wheels. Pyodide asks for them only once it has parsed the
- * lock file, a task of the worker's thread: when the core's wasm compiles fast (a return
- * visit: V8's cached module), its instantiation and the runtime's start-up take that thread
- * first and the wheels were requested ~1.7 s later than on a cold visit, their bytes read
- * later still (Chromium trace: the service worker answered every request within 20 ms; the
- * wait was the worker's own thread; docs/design.md §5). So they are requested with the core's
- * files and read while the wasm compiles; when Pyodide asks, it gets these bytes if their
- * sha256 matches the integrity it passes, else a real request (which then fails as usual). */
-const early = new Map();                        // absolute URL -> Promise<Response | null>
-
-function absolute(url) {
-  return new URL(url, self.location.href).href.split("#")[0];
-}
-
-function requestEarly(files) {
-  for (const file of files) {
-    const url = absolute(CONFIG.pyodide + file);
-    early.set(url, countedFetch(url).then(async (resp) => {
-      if (!resp.ok) return null;
-      const body = await resp.arrayBuffer();
-      return { body: body, status: resp.status, statusText: resp.statusText, headers: resp.headers };
-    }).catch(() => null));
-  }
-}
-
-async function fromEarly(url, init) {
-  const pending = early.get(url);
-  if (!pending) return null;
-  early.delete(url);                            // handed over once
-  const got = await pending;
-  if (!got) return null;
-  const integrity = init && init.integrity;
-  if (integrity) {
-    const m = /^sha256-(.+)$/.exec(String(integrity).trim());
-    if (!m) return null;
-    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", got.body));
-    if (btoa(String.fromCharCode(...digest)) !== m[1]) return null;
-  }
-  return new Response(got.body, { status: got.status, statusText: got.statusText, headers: got.headers });
-}
-
 self.fetch = async function (input, init) {
-  if (early.size) {
-    const url = typeof input === "string" ? input : (input && input.url) || String(input);
-    const resp = await fromEarly(absolute(url), init);
-    if (resp) return resp;
-  }
-  return countedFetch(input, init);
-};
-
-async function countedFetch(input, init) {
   const url = typeof input === "string" ? input : (input && input.url) || String(input);
   const name = url.split("#")[0].split("?")[0].split("/").pop();
   const rec = [name, now(), 0, 0];
@@ -154,7 +104,7 @@ async function countedFetch(input, init) {
   return new Response(resp.body.pipeThrough(countBytes(rec)), {
     status: resp.status, statusText: resp.statusText, headers: resp.headers,
   });
-}
+};
 
 /* ---------------------------------------------------------------- boot timeline */
 // Where the boot's time goes, as marks (bench/site_load.py prints them): the core's wasm
@@ -365,8 +315,6 @@ async function start() {
   });
   // after loadPyodide has asked for the core's files: those come first
   const pure = Promise.all(PURE.map(fetchPure));
-  const pureFiles = new Set(PURE.map((w) => w.file));
-  requestEarly(Object.keys(SIZES).filter((f) => f.endsWith(".whl") && !pureFiles.has(f)));
   pure.catch(() => {});                  // reported below, after the core
   pyodide = await booting;
   marks.core_ready = now();
