@@ -18,7 +18,9 @@ medians over --runs, sites alternating run by run:
 - per script: download end, V8 compile ms (C: code cache used, S: streamed), evaluation ms,
   W when the service worker served it;
 - the core wasm's cache events (streaming started, module cache hit, compiled, cached) and
-  the requests the service worker made.
+  the requests the service worker made;
+- the worker's requests (wheels, core, lock): sent, headers (the service worker's or the
+  server's answer) and when the worker's own thread processed the response and its body.
 --clicks N: only the cold first click (static tier, `?static`), N alternating loads per site
 and their paired differences: cheap enough for the many pairs a loaded machine needs.
 Nothing is asserted: it prints figures. The page's marks: pyodide_build/README.md.
@@ -194,6 +196,31 @@ def scripts(events, pid, t0) -> dict[str, dict]:
     return {k: dict(v) for k, v in per.items() if k.endswith((".js", ".wasm", ".html"))}
 
 
+def worker_requests(events, names, t0) -> dict[str, dict]:
+    """Per file the Pyodide worker requested (wheels, core, lock), ms since navigation start:
+    sent, headers (when the network stack had them: the service worker's or the server's
+    answer) and response/finish (when the worker's own thread processed them: late when
+    that thread is busy). Tells a slow service worker from a busy worker thread."""
+    per: dict[str, dict] = {}
+    ids: dict[str, str] = {}
+    for e in events:
+        name, data = e.get("name"), (e.get("args", {}).get("data") or {})
+        if name == "ResourceSendRequest" and names.get((e["pid"], e["tid"]), "").startswith(
+                "DedicatedWorker") and str(data.get("url", "")).endswith(
+                (".whl", ".wasm", ".zip", "-lock.json")):
+            ids[data["requestId"]] = key = short(data["url"])
+            per[key] = {"sent": (e["ts"] - t0) / 1000}
+        elif name == "ResourceReceiveResponse" and data.get("requestId") in ids:
+            d = per[ids[data["requestId"]]]
+            d["response"] = (e["ts"] - t0) / 1000
+            headers = (data.get("timing") or {}).get("receiveHeadersEnd")
+            if headers is not None and headers >= 0:
+                d["headers"] = d["sent"] + headers
+        elif name == "ResourceFinish" and data.get("requestId") in ids:
+            per[ids[data["requestId"]]]["finished"] = (e["ts"] - t0) / 1000
+    return per
+
+
 def sw_requests(events, names) -> int:
     """Requests made by the service worker thread (its install downloading the site)."""
     return sum(1 for e in events if e.get("name") == "ResourceSendRequest"
@@ -207,7 +234,8 @@ def analyse(trace, marks: dict) -> dict:
     if start is None:
         return {}
     t0, pid = start
-    out = {"scripts": scripts(events, pid, t0), "sw_requests": sw_requests(events, names)}
+    out = {"scripts": scripts(events, pid, t0), "sw_requests": sw_requests(events, names),
+           "worker_requests": worker_requests(events, names, t0)}
     for span, mark in (("to_click", "first_click"), ("to_live", "tier_live")):
         if marks.get(mark):
             until = t0 + marks[mark] * 1000
@@ -333,6 +361,17 @@ def report(results: dict) -> None:
             for l, k in cols))
     print(f"  {'requests by the service worker':34}" + "".join(
         f"{f_ms(med([r.get('sw_requests') for r in rows(l, k)])):>15}" for l, k in cols))
+
+    print("\nthe worker's requests: sent | headers (network stack) | response | finished "
+          "(the last two: when the worker's thread processed them), ms since navigation start")
+    files = sorted({f for l, k in cols for r in rows(l, k) for f in r.get("worker_requests", {})})
+    for f in files:
+        cells = []
+        for l, k in cols:
+            ds = [r.get("worker_requests", {}).get(f, {}) for r in rows(l, k)]
+            cells.append("|".join(f_ms(med([d.get(x) for d in ds]))
+                                  for x in ("sent", "headers", "response", "finished")))
+        print(f"  {f[:28]:28}" + "".join(f"{c:>24}" for c in cells))
 
 
 def first_clicks(sites: dict[str, Path], n: int, timeout: int) -> dict[str, list[float]]:
