@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ui import (CHROMIUM, CHROMIUM_ARGS, MILESTONES_JS, Offsite, fmt, free_port, serve_dir, start_server,  # noqa: E402
-                stop_server)
+from ui import (CHROMIUM, CHROMIUM_ARGS, Offsite, click_first_layer, fmt, free_port, serve_dir,  # noqa: E402
+                start_server, stop_server)
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 
@@ -38,22 +38,7 @@ def serve_argv(checkout: Path, port: int) -> list[str]:
 
 
 def one_page(browser, url: str, offsite: Offsite) -> dict[str, float | None]:
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    ctx.add_init_script(MILESTONES_JS)
-    page = ctx.new_page()
-    offsite.watch(page)
-    start = time.perf_counter()
-    page.goto(url, wait_until="commit")
-    button = page.get_by_role("button", name="Conv2", exact=True)
-    heading = page.locator("#layer-details h2")
-    while True:
-        button.click(timeout=60_000)
-        try:
-            heading.filter(has_text="Conv2").wait_for(timeout=250)
-            break
-        except Exception:  # clicked before the page's handlers were ready: click again
-            if time.perf_counter() - start > 60:
-                raise
+    ctx, page, _start = click_first_layer(browser, url, offsite)
     click = page.evaluate("performance.now()")
     live = None
     if not url.endswith(".html"):   # the export has no server: nothing to wait for

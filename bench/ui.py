@@ -121,8 +121,9 @@ class Offsite:
         page.on("request", lambda r: None if is_local(r.url) else self.urls.append(r.url))
 
 
-def first_click(browser, url: str, offsite: Offsite) -> dict[str, float]:
-    """Fresh context; navigate; click Conv2 until the card shows it. Times in ms since navigation."""
+def click_first_layer(browser, url: str, offsite: Offsite):
+    """Fresh context; navigate; click Conv2 until the card shows it. Returns (context, page,
+    perf_counter at navigation)."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     ctx.add_init_script(MILESTONES_JS)
     page = ctx.new_page()
@@ -139,6 +140,12 @@ def first_click(browser, url: str, offsite: Offsite) -> dict[str, float]:
         except Exception:  # clicked before the page's handlers were ready: click again
             if time.perf_counter() - start > 60:
                 raise
+    return ctx, page, start
+
+
+def first_click(browser, url: str, offsite: Offsite) -> dict[str, float]:
+    """The first working layer click, in ms since navigation (and the page's milestones)."""
+    ctx, page, start = click_first_layer(browser, url, offsite)
     wall = (time.perf_counter() - start) * 1000
     marks = page.evaluate("""() => ({now: performance.now(), ...window.__cnnxMarks,
         dcl: performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd})""")

@@ -400,6 +400,11 @@ async function start() {
   }
   stage = "render";
   setPhase("Rendering\u2026", 95, 100);
+  await sendDocument();
+}
+
+// The whole document to the page, which renders it (in place of the prerendered one).
+async function sendDocument() {
   const result = await pyodide.runPythonAsync(PY_RENDER);
   const [docs_json, render_items, root_ids] = result.toJs();
   result.destroy();
@@ -430,14 +435,7 @@ _link_docs_worker(state.curdoc, sendPatch, setter='js')
     }).catch((e) => fail("link", e));
   } else if (msg.type === "send-document") {
     // the page could not adopt its document: render this one instead (as without adopting)
-    serial(async () => {
-      const result = await pyodide.runPythonAsync(PY_RENDER);
-      const [docs_json, render_items, root_ids] = result.toJs();
-      result.destroy();
-      marks.doc_serialized = now();
-      post({ type: "render", docs_json: docs_json, render_items: render_items, root_ids: root_ids,
-             marks: marks, fetches: fetches, wasm: wasmHow });
-    }).catch((e) => fail("render", e));
+    serial(sendDocument).catch((e) => fail("render", e));
   } else if (msg.type === "patch") {
     serial(async () => {
       try {
