@@ -30,14 +30,13 @@ from __future__ import annotations
 import argparse
 import collections
 import json
-import statistics
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from pagetiming import CHROMIUM, OFFLINE_ARGS, serve  # noqa: E402
+from pagetiming import CHROMIUM, OFFLINE_ARGS, med, serve  # noqa: E402
 
 # light enough not to slow the load much (per-function compile events, i.e.
 # disabled-by-default-v8.compile / v8.wasm.detailed, made a cold load 2.5x slower)
@@ -296,10 +295,6 @@ def measure(sites: dict[str, Path], runs: int, timeout: int, trace_out: Path | N
 
 # ------------------------------------------------------------------ report
 
-def med(vals):
-    vals = [v for v in vals if v is not None]
-    return statistics.median(vals) if vals else None
-
 
 def f_ms(v):
     return "—" if v is None else f"{v:.0f}"
@@ -308,6 +303,11 @@ def f_ms(v):
 MARKS = ("first_click", "prerendered", "worker_start", "pyodide_js", "wasm_start", "wasm_ready",
          "fs_init", "downloaded", "core_ready", "pyodide_ready", "import_numpy", "import_panel",
          "app_built", "doc_serialized", "live_rendered", "tier_live", "offline_ready")
+
+
+def per_column(results: dict, cols: list[tuple[str, str]], table: str, key: str) -> list[list[dict]]:
+    """For each (site, kind) column, every load's `table[key]` entry ({} where it is missing)."""
+    return [[r.get(table, {}).get(key, {}) for r in results[label][kind]] for label, kind in cols]
 
 
 def report(results: dict) -> None:
@@ -343,8 +343,7 @@ def report(results: dict) -> None:
     names = sorted({s for l, k in cols for r in rows(l, k) for s in r.get("scripts", {})})
     for s in names:
         cells = []
-        for l, k in cols:
-            ds = [r.get("scripts", {}).get(s, {}) for r in rows(l, k)]
+        for ds in per_column(results, cols, "scripts", s):
             flags = ("C" if any(d.get("code_cache") for d in ds) else "") + \
                     ("S" if any(d.get("streamed") for d in ds) else "")
             w = "W" if any(d.get("from_sw") for d in ds) else ""
@@ -356,9 +355,8 @@ def report(results: dict) -> None:
 
     print("\ncore wasm (pyodide.asm.wasm), ms since navigation start")
     for ev in ("streamFromResponseCallback_at", "moduleCacheHit_at", "compiledModule_at", "cachedModule_at"):
-        print(f"  {ev:34}" + "".join(
-            f"{f_ms(med([r.get('scripts', {}).get('pyodide.asm.wasm', {}).get(ev) for r in rows(l, k)])):>15}"
-            for l, k in cols))
+        print(f"  {ev:34}" + "".join(f"{f_ms(med([d.get(ev) for d in ds])):>15}"
+                                     for ds in per_column(results, cols, "scripts", "pyodide.asm.wasm")))
     print(f"  {'requests by the service worker':34}" + "".join(
         f"{f_ms(med([r.get('sw_requests') for r in rows(l, k)])):>15}" for l, k in cols))
 
@@ -366,11 +364,8 @@ def report(results: dict) -> None:
           "(the last two: when the worker's thread processed them), ms since navigation start")
     files = sorted({f for l, k in cols for r in rows(l, k) for f in r.get("worker_requests", {})})
     for f in files:
-        cells = []
-        for l, k in cols:
-            ds = [r.get("worker_requests", {}).get(f, {}) for r in rows(l, k)]
-            cells.append("|".join(f_ms(med([d.get(x) for d in ds]))
-                                  for x in ("sent", "headers", "response", "finished")))
+        cells = ["|".join(f_ms(med([d.get(x) for d in ds])) for x in ("sent", "headers", "response", "finished"))
+                 for ds in per_column(results, cols, "worker_requests", f)]
         print(f"  {f[:28]:28}" + "".join(f"{c:>24}" for c in cells))
 
 

@@ -1,13 +1,15 @@
 """What the page benchmarks share: the offline Chromium launch, a quiet static server for a
-built site, and the edit -> redraw timing used on the desktop server and the Pyodide site.
+built site, the edit -> redraw timing used on the desktop server and the Pyodide site, and the
+median that skips missing marks.
 
-Not a benchmark itself; bench/ui.py, bench/site_load.py, bench/live_build.py and
-bench/site_update.py import it (run them from the repository root or bench/).
+Not a benchmark itself; bench/ui.py, bench/site_load.py, bench/cold_breakdown.py,
+bench/live_build.py and bench/site_update.py import it (run them from the repository root or bench/).
 """
 from __future__ import annotations
 
 import functools
 import http.server
+import statistics
 import sys
 import threading
 from pathlib import Path
@@ -22,6 +24,12 @@ CHROMIUM = "/usr/lib/chromium/chromium"
 OFFLINE_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
                 "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
+
+
+def med(values):
+    """The median of the values that are not None (a load may miss a mark); None if none is."""
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

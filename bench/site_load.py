@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pagetiming import CHROMIUM, OFFLINE_ARGS as ARGS, measure_edits, serve  # noqa: E402
+from pagetiming import CHROMIUM, OFFLINE_ARGS as ARGS, measure_edits, med, serve  # noqa: E402
 
 GOALS = {"first_clickable": 1200, "cold_live": 6000, "warm_live": 4000}  # issue 12
 SIZE_GOALS = (20_000_000, 10_000_000)
@@ -137,10 +136,6 @@ def sizes(site: Path) -> dict:
         c[1] += len(gzip.compress(p.read_bytes(), 6, mtime=0))
     return comps
 
-
-def med(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
 
 
 def fmt(v):
