@@ -7,7 +7,9 @@ import http.server
 import os
 import socket
 import threading
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Iterator
 
 from pyodide_build.pins import CACHE_DIR
 
@@ -130,3 +132,31 @@ def release(page, held: list) -> None:
         page.wait_for_timeout(50)
     assert held, "the page never asked for the worker"
     held.pop().continue_()
+
+
+@dataclass
+class HeldPage:
+    """A page whose worker is held back (static tier) until `go_live`, served from `url`."""
+    page: Any
+    routes: list
+    url: str
+
+    def open(self, path: str = "index.html") -> Any:
+        self.page.goto(self.url + path)
+        return self.page
+
+    def go_live(self) -> None:
+        """Let Python start and wait until the page is live (fails with the page's reason)."""
+        release(self.page, self.routes)
+        assert wait_tier(self.page) == "live", self.page.evaluate("window.cnnExplorer.reason")
+
+
+@contextlib.contextmanager
+def held_page(new_context, site: Path, height: int = 900) -> Iterator[HeldPage]:
+    """A 1280-wide page of `site` with Python held back: a test does what a reader does in
+    the static tier, then `go_live()`. Listeners go on `.page` before `.open()`."""
+    ctx, _ = new_context(viewport={"width": 1280, "height": height})
+    routes = hold_worker(ctx)
+    page = ctx.new_page()
+    with serve(site) as srv:
+        yield HeldPage(page, routes, srv.url)

@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 from playwright.sync_api import expect
-from site_helpers import NO_NUMPY_REASON, card_shows, hold_worker, release, serve, wait_tier
+from site_helpers import NO_NUMPY_REASON, card_shows, held_page, serve, wait_tier
 
 from explorer.analysis import analyse
 from explorer.spec import default_network, from_json
@@ -86,17 +86,13 @@ def test_the_adopted_page_is_live_and_an_edit_redraws(live_real, new_context):
     want = analyse(from_json(data)).total_params
     assert want != analyse(default_network()).total_params
 
-    ctx, _ = new_context(viewport={"width": 1280, "height": 900})
-    held = hold_worker(ctx)
-    page = ctx.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    with serve(live_real) as srv:
-        page.goto(srv.url + "index.html")
+    with held_page(new_context, live_real) as held:
+        held.page.on("pageerror", lambda e: errors.append(str(e)))
+        page = held.open()
         page.wait_for_function("window.Bokeh && Bokeh.index.roots.length > 0")
         assert page.evaluate(TAG_DIAGRAM) == 1
-        release(page, held)
-        assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
+        held.go_live()
         assert page.evaluate("window.cnnExplorer.adopted") is True
         marks = page.evaluate("window.cnnExplorer.marks")
         assert "adopt_mismatch" not in marks and "live_rendered" in marks
@@ -114,15 +110,11 @@ def test_the_adopted_page_is_live_and_an_edit_redraws(live_real, new_context):
 def test_a_selection_made_while_static_reaches_python(live_real, new_context):
     """A layer clicked before Python is live is Python's selection once it is (sent in the
     hand-off's patch), and the card Python draws for it is the same layer's."""
-    ctx, _ = new_context(viewport={"width": 1280, "height": 900})
-    held = hold_worker(ctx)
-    page = ctx.new_page()
-    with serve(live_real) as srv:
-        page.goto(srv.url + "index.html")
+    with held_page(new_context, live_real) as held:
+        page = held.open()
         page.get_by_role("button", name="FC1", exact=True).click()
         card_shows(page, "524,544")
-        release(page, held)
-        assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
+        held.go_live()
         assert page.evaluate("window.cnnExplorer.adopted") is True
         assert page.evaluate(f"window.cnnExplorer.python({json.dumps(PY_SELECTION)})") == "FC1"
         # the editor, which only Python draws, is on FC1 too
@@ -133,19 +125,15 @@ def test_a_tampered_fingerprint_falls_back_to_rendering(live_real, new_context, 
     """The worker's document does not match the build's fingerprint: it is serialised and
     rendered as before adopting existed, and the page still goes live with its selection."""
     site = variant(live_real, tmp_path / "site", expected="0" * 64)
-    ctx, _ = new_context(viewport={"width": 1280, "height": 900})
-    held = hold_worker(ctx)
-    page = ctx.new_page()
     warnings: list[str] = []
-    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
-    with serve(site) as srv:
-        page.goto(srv.url + "index.html")
+    with held_page(new_context, site) as held:
+        held.page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+        page = held.open()
         page.get_by_role("button", name="Conv2", exact=True).click()
         card_shows(page, "18,496")
         page.wait_for_function("window.Bokeh && Bokeh.index.roots.length > 0")
         page.evaluate(TAG_DIAGRAM)
-        release(page, held)
-        assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
+        held.go_live()
         assert not page.evaluate("window.cnnExplorer.adopted")
         marks = page.evaluate("window.cnnExplorer.marks")
         assert "adopt_mismatch" in marks and "doc_serialized" in marks
@@ -168,15 +156,11 @@ def test_a_page_that_cannot_compare_asks_for_the_document(live_real, new_context
     assert n == 1
     page_path.write_text(text, encoding="utf-8")
     write_service_worker(site)
-    ctx, _ = new_context(viewport={"width": 1280, "height": 900})
-    held = hold_worker(ctx)
-    page = ctx.new_page()
-    with serve(site) as srv:
-        page.goto(srv.url + "index.html")
+    with held_page(new_context, site) as held:
+        page = held.open()
         page.get_by_role("button", name="Conv2", exact=True).click()
         card_shows(page, "18,496")
-        release(page, held)
-        assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
+        held.go_live()
         assert not page.evaluate("window.cnnExplorer.adopted")
         assert "adopt_refused" in page.evaluate("window.cnnExplorer.marks")
         assert page.evaluate(f"window.cnnExplorer.python({json.dumps(PY_SELECTION)})") == "Conv2"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from site_helpers import (LIVE_TIMEOUT_MS, NO_NUMPY_REASON, PROJECT, card_shows, hold_worker, release,
+from site_helpers import (LIVE_TIMEOUT_MS, NO_NUMPY_REASON, PROJECT, card_shows, held_page, release,
                           serve, wait_tier)
 
 from pyodide_build.build import DEFAULT_ENTRY
@@ -91,17 +91,14 @@ def test_editing_is_disabled_with_the_progress_until_python_is_live(real_site, n
     out, report, _ = real_site
     if not report.live:
         pytest.skip(NO_NUMPY_REASON)
-    ctx, _ = new_context(viewport={"width": 1280, "height": 900})
-    held = hold_worker(ctx)
-    page = ctx.new_page()
-    with serve(out) as srv:
-        page.goto(srv.url + "index.html")
+    with held_page(new_context, out) as held:
+        page = held.open()
         notes = page.locator(".cnnx-wait-note")
         expect(notes).to_have_count(2)                      # the editor and the feature maps
         expect(notes.first).to_contain_text("Editing will be available in a few seconds")
         # inert: out of the tab order and the accessibility tree, so no dead control is offered
         assert page.evaluate(INERT_BUTTONS, ["Insert after selected", "Show feature maps"]) == [True, True]
-        release(page, held)
+        release(page, held.routes)
         expect(notes.first).to_contain_text("%")            # the loading progress, as it goes
         assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
         expect(notes).to_have_count(0)
@@ -142,11 +139,8 @@ def test_what_the_reader_did_while_static_survives_the_hand_off(real_site, new_c
     out, report, _ = real_site
     if not report.live:
         pytest.skip(NO_NUMPY_REASON)
-    ctx, _ = new_context(viewport={"width": 1280, "height": 700})
-    held = hold_worker(ctx)
-    page = ctx.new_page()
-    with serve(out) as srv:
-        page.goto(srv.url + "index.html")
+    with held_page(new_context, out, height=700) as held:
+        page = held.open()
         page.get_by_role("button", name="FC1", exact=True).click()
         card_shows(page, "524,544")
         page.get_by_role("button", name="Quiz mode").click()
@@ -160,8 +154,7 @@ def test_what_the_reader_did_while_static_survives_the_hand_off(real_site, new_c
         assert "Where the cost lives" in before["open"] and "Quiz mode" in before["pressed"]
         assert page.evaluate("window.scrollY") > 100 and 0 <= top < 700
         assert page.evaluate("document.documentElement.dataset.tier") == "static"
-        release(page, held)
-        assert wait_tier(page) == "live", page.evaluate("window.cnnExplorer.reason")
+        held.go_live()
         page.wait_for_timeout(800)
         after = page.evaluate(DOM_STATE)
         assert set(before["open"]) <= set(after["open"]), (before, after)
