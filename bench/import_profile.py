@@ -2,6 +2,7 @@
 
     python bench/import_profile.py SITE_DIR [--app] [--top N] [--runs N]
     python bench/import_profile.py SITE_DIR --baseline OTHER_SITE [--plain] [--app] [--runs N]
+    python bench/import_profile.py SITE_DIR --why email --why unittest [--app]
 
 Runs Pyodide under Node (same V8/WebAssembly engine as Chromium) with the site's shipped
 stdlib and wheels exactly as the page's worker installs them, and does the worker's import
@@ -11,7 +12,8 @@ Prints the wall time of each step and the costliest modules and packages (self t
 over the modules of a package), so a trimmed build can be compared with another one
 (`--runs` > 1: medians). With --baseline, two sites alternate run by run and only the
 step times are printed (wall and the Node process's CPU seconds, the steadier figure on a
-busy machine); --plain leaves out -X importtime and its overhead.
+busy machine); --plain leaves out -X importtime and its overhead. --why MODULE prints which
+chain of imports brought MODULE in (the first time, per step), to find what to defer.
 """
 from __future__ import annotations
 
@@ -122,6 +124,24 @@ def run_once(site: Path, app: bool,
     return {"wall": out["times"], "cpu": out["cpu"]}, rows
 
 
+def importers(rows: list[tuple[str, str, int, int, int]], module: str) -> list[str]:
+    """Who imported `module` first: [(step) module, its importer, that one's importer, ...].
+    -X importtime prints a module after everything it imports, one level deeper, so the
+    importer is the next row of the same step at a lower depth."""
+    for i, (step, name, _self, _cum, depth) in enumerate(rows):
+        if name != module:
+            continue
+        chain = [f"({step}) {name}"]
+        for later_step, later, _s, _c, d in rows[i + 1:]:
+            if later_step != step:
+                break
+            if d < depth:
+                chain.append(later)
+                depth = d
+        return chain
+    return []
+
+
 def package_of(module: str) -> str:
     parts = module.split(".")
     return ".".join(parts[:2]) if parts[0] in ("panel", "bokeh") else parts[0]
@@ -137,7 +157,15 @@ def main(argv: list[str] | None = None) -> int:
                     help="another site, run alternately with SITE; prints step times for both")
     ap.add_argument("--plain", action="store_true",
                     help="without -X importtime (its overhead): step times only")
+    ap.add_argument("--why", action="append", default=[], metavar="MODULE",
+                    help="print the chain of imports that first brought MODULE in")
     args = ap.parse_args(argv)
+    if args.why:
+        _times, rows = run_once(args.site, args.app)
+        for module in args.why:
+            chain = importers(rows, module)
+            print(" <- ".join(chain) if chain else f"{module}: not imported")
+        return 0
     if args.baseline or args.plain:
         return compare([args.baseline, args.site] if args.baseline else [args.site], args)
     all_times: dict[str, list[float]] = defaultdict(list)

@@ -12,7 +12,7 @@ PYTHON_TAG = "cp313"  # Pyodide 0.29.3 runs CPython 3.13.2
 NPM_SPEC = f"pyodide@{PYODIDE_VERSION}"
 
 # The official Pyodide distribution: the last resort for compiled wheels (numpy, pyyaml,
-# markupsafe) and the Pyodide builds of jinja2 / packaging / pyodide_http. Only used when a
+# markupsafe) and the Pyodide builds of jinja2 / packaging. Only used when a
 # wheel is neither in --wheels DIR nor in the local cache. The one remote URL of this package.
 OFFICIAL_WHEEL_BASE_URL = f"https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/"
 
@@ -57,7 +57,10 @@ PYPI_WHEELS = {
 # Not nh3 (Panel's HTML sanitiser, 0.4 MB): Panel imports it only for ReactiveHTML components
 # (e.g. pn.FlexBox), which the explorer does not use (explorer/app/rows.py); the build's
 # drill fails if anything imports it.
-PYODIDE_WHEELS = ("numpy", "pyyaml", "markupsafe", "jinja2", "packaging", "pyodide-http")
+# Not pyodide-http: Panel patches urllib/requests with it when it is there, so that Python code
+# can fetch URLs; the page fetches nothing from Python (it is offline), and the import pulled
+# in urllib.request, http.client and the email package with every page.
+PYODIDE_WHEELS = ("numpy", "pyyaml", "markupsafe", "jinja2", "packaging")
 REQUIRED_COMPILED = ("numpy",)
 
 # Stand-ins from PyPI when an official Pyodide wheel other than numpy cannot be had, fetched
@@ -70,8 +73,6 @@ FALLBACK_PINS = {
                    "ee55d3edf80167e48ea11a923c7386f4669df67d7994554387f84e7d8b0a2bf0"),
     "jinja2": ("3.1.6", "wheel", "85ece4451f492d0c13c5dd7c13a64681a86afae63a5f347908daf103ce6d2f67"),
     "packaging": ("24.2", "wheel", "09abb1bccd265c01f4a3aa3f7a7db064b36514d2cba19a2f694fe6150451a759"),
-    "pyodide-http": ("0.2.2", "wheel",
-                     "cf006ea593c1643b5badeb4d42ed24a6eebd830276171fa1f82de0777b3fb608"),
 }
 
 # Paths stripped from wheels for the browser: the assets are served once as static files,

@@ -28,7 +28,8 @@ MARK = "# --- pyodide_build.trim: imported on first use (PEP 562) ---"
 @dataclasses.dataclass(frozen=True)
 class LazyRewrite:
     """Defer the `from <module> import ...` statements of one package `__init__.py`
-    (`modules`), or one top-level `import <name>` of any module (`plain`).
+    (`modules`), or one top-level `import <name>` of any module (`plain`), or replace exact
+    text that occurs once each (`replace`: (old, new) pairs).
 
     path: the file inside the unpacked wheel; sha256: of the file as released (the guard);
     modules: the relative modules whose import statements are deferred, spelled as in the
@@ -42,6 +43,7 @@ class LazyRewrite:
     modules: tuple[str, ...]
     epilogue: str = ""      # code appended after the module __getattr__
     plain: str = ""         # instead: the module of a top-level `import <plain>` to defer
+    replace: tuple[tuple[str, str], ...] = ()   # instead: exact text, each found exactly once
 
 
 def _spec(node: ast.ImportFrom) -> str:
@@ -141,6 +143,17 @@ def deferred_import_source(text: str, module: str, where: str) -> str:
     return "".join(lines)
 
 
+def replaced_source(text: str, pairs: tuple[tuple[str, str], ...], where: str) -> str:
+    """`text` with each `old` replaced by its `new`; BuildError naming `where` unless every
+    `old` occurs exactly once (the file changed: someone must look again)."""
+    for old, new in pairs:
+        if text.count(old) != 1:
+            raise BuildError(f"{where}: expected {old!r} exactly once, found it {text.count(old)} "
+                             "times (the file changed; review pyodide_build/trim.py)")
+        text = text.replace(old, new)
+    return text
+
+
 # pn.panel(obj) picks the pane class by asking every PaneBase subclass defined so far: before
 # the first such lookup of an object that is neither a Panel object nor a Bokeh model, the
 # deferred panes (and panel.param's ParamFunction, ParamMethod, ReactiveExpr, ...) are
@@ -162,6 +175,19 @@ def _cnnx_all_panes_first(get_pane_type):
 
 
 PaneBase.get_pane_type = _cnnx_all_panes_first(PaneBase.get_pane_type.__func__)
+"""
+
+LAZY_TEMPLATES = """
+_CNNX_TEMPLATES = {"INDEX_TEMPLATE": "convert_index.html", "ERROR_TEMPLATE": "error.html",
+                   "LOGOUT_TEMPLATE": "logout.html", "BASIC_LOGIN_TEMPLATE": "basic_login.html"}
+
+
+def __getattr__(name):  # pyodide_build.trim: these templates compile on first use
+    if name in _CNNX_TEMPLATES:
+        globals()[name] = template = _env.get_template(_CNNX_TEMPLATES[name])
+        return template
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 """
 
 # Panel 1.9.4. Kept eager: everything the explorer and Panel's own core (layouts, HTML and
@@ -194,6 +220,44 @@ REWRITES = (
     LazyRewrite("bokeh", BOKEH_VERSION, "bokeh/themes/theme.py",
                 "4e46190f584bae32c11d49266d649535b4b21e0eb6091f8f979bc83f12f9c725", (),
                 plain="yaml"),
+    # Bokeh reads its own version from its installed metadata, which parses the METADATA
+    # file with the email package (~15 modules): the vendored release is known here
+    LazyRewrite("bokeh", BOKEH_VERSION, "bokeh/__init__.py",
+                "2edd6cffb3c4f125c9d6046f964028677987011592c48e6877bbc98c7172a1f0", (),
+                replace=(("import importlib.metadata as importlib_metadata\n", ""),
+                         ('__version__ = importlib_metadata.version("bokeh")',
+                          f'__version__ = "{BOKEH_VERSION}"  # pyodide_build.trim: the vendored release'),
+                         ("del importlib_metadata\n", ""))),
+    # calendar (and with it locale) serves only session-token expiry, a server's business
+    LazyRewrite("bokeh", BOKEH_VERSION, "bokeh/util/token.py",
+                "80e19f825f4cca7ba2b0086e64e8a769cf08e0318ec6f24b6b252f78bdb1cf65", (),
+                plain="calendar"),
+    # Panel patches urllib/requests with pyodide_http so that Python code can fetch URLs (and
+    # patches pandas.read_csv when it cannot): the page fetches nothing from Python, and the
+    # site ships neither (pins.PYODIDE_WHEELS); the import cost urllib.request, http.client and
+    # the email package on every page
+    LazyRewrite("panel", PANEL_VERSION, "panel/io/pyodide.py",
+                "207b2b231ef32ea8c9d459ead5b7c39646f9f3582bea23d2ec9fe8f86856bbaa", (),
+                replace=(("    import pyodide_http\n    pyodide_http.patch_all()\n",
+                          "    pyodide_http = False   # pyodide_build.trim: no Python fetches in the site\n"),)),
+    # Panel compiles six Jinja templates at import; the page's worker renders none (its
+    # document goes out as JSON). base.html stays (panel.io.save binds it as a default) and so
+    # does js_resources.html (the module's own functions name it); the pages of a server, of
+    # `panel convert` and of its login compile on first use (a PEP 562 module __getattr__)
+    LazyRewrite("panel", PANEL_VERSION, "panel/io/resources.py",
+                "2d14c3c82dc28387e979b3107f66b10ffaa3e8b1aeaab5f88fcdc0b5aa0c1e72", (),
+                replace=(("INDEX_TEMPLATE = _env.get_template('convert_index.html')\n", ""),
+                         ("ERROR_TEMPLATE = _env.get_template('error.html')\n"
+                          "LOGOUT_TEMPLATE = _env.get_template('logout.html')\n"
+                          "BASIC_LOGIN_TEMPLATE = _env.get_template('basic_login.html')\n", ""),
+                         ("JS_RESOURCES = _env.get_template('js_resources.html')\n",
+                          "JS_RESOURCES = _env.get_template('js_resources.html')\n" + LAZY_TEMPLATES))),
+    # pn.cache's hash table named unittest.mock.Mock by its class, importing unittest (and
+    # argparse) with every page; the table also matches types by their qualified name
+    LazyRewrite("panel", PANEL_VERSION, "panel/io/cache.py",
+                "34c2b7bbe428190d2574fb229961ef60dc3892e5863ee7501ed63666cede8405", (),
+                replace=(("import unittest.mock\n", ""),
+                         ("    unittest.mock.Mock : lambda", "    'unittest.mock.Mock' : lambda"))),
 )
 
 
@@ -218,8 +282,13 @@ def apply(tree: Path, name: str, version: str, rewrites: tuple[LazyRewrite, ...]
                              f"{rw.sha256}): review the rewrite and update trim.REWRITES")
         where = f"{name}: {rw.path}"
         text = data.decode("utf-8")
-        path.write_text(deferred_import_source(text, rw.plain, where) if rw.plain else
-                        lazy_source(text, rw.modules, where, rw.epilogue), encoding="utf-8")
+        if rw.replace:
+            text = replaced_source(text, rw.replace, where)
+        elif rw.plain:
+            text = deferred_import_source(text, rw.plain, where)
+        else:
+            text = lazy_source(text, rw.modules, where, rw.epilogue)
+        path.write_text(text, encoding="utf-8")
         done.append(rw.path)
     if done:
         log(f"deferred imports in {name}: {', '.join(done)} (pyodide_build/trim.py)")

@@ -3,7 +3,7 @@
 Sources:
 - pure dependencies from PyPI, pinned by version and sha256 (`pins.PYPI_WHEELS`);
 - the explorer wheel, built from the checkout;
-- official Pyodide wheels (numpy, pyyaml, markupsafe, jinja2, packaging, pyodide_http) from
+- official Pyodide wheels (numpy, pyyaml, markupsafe, jinja2, packaging) from
   `--wheels DIR`, then the local cache, then `pins.OFFICIAL_WHEEL_BASE_URL`, each checked
   against the sha256 in the npm package's pyodide-lock.json.
 

@@ -26,7 +26,9 @@ def _fragment() -> str:
     return (location.hash or "") if location is not None else ""
 
 
-pn.extension()
+# No Panel extensions from other packages' entry points: the page uses none, and finding them
+# reads every installed package's metadata (the email parser and all) at start-up.
+pn.extension(load_entry_points=False)
 explorer = Explorer(live=True, fragment=_fragment())
 if pn.state.curdoc is not None:
     pn.state.curdoc.js_on_event("document_ready", explorer.views.ready())

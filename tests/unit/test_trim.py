@@ -7,6 +7,7 @@ in the untouched Panel.
 """
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 import subprocess
@@ -113,6 +114,19 @@ checks = {
     "pn.panel(bound function)": bound == "ParamFunction",
     "pn.panel(mp4 URL)": type(pn.panel("https://x/a.mp4")).__name__ == "Video",
 }
+# the server's and `panel convert`'s page templates compile on first use, as the same templates
+# (on the desktop panel.io.server asks for them at import; the site strips it)
+from jinja2 import Template
+import panel.io.resources as res
+from panel.io.resources import ERROR_TEMPLATE
+checks["templates compile on first use"] = (isinstance(ERROR_TEMPLATE, Template)
+    and ERROR_TEMPLATE.name == "error.html" and res.INDEX_TEMPLATE.name == "convert_index.html"
+    and res.ERROR_TEMPLATE is ERROR_TEMPLATE and isinstance(res.JS_RESOURCES, Template))
+# pn.cache still hashes a Mock by identity (its hash table names the class as text now)
+from unittest.mock import Mock
+from panel.io.cache import _generate_hash
+mock = Mock()
+checks["pn.cache hashes a Mock"] = _generate_hash(mock) == _generate_hash(mock) != _generate_hash(Mock())
 # no deferred pane would have claimed a Bokeh model (why they may skip loading them)
 from panel.pane.base import PaneBase
 from param.parameterized import descendents
@@ -145,13 +159,19 @@ DEFERRED = ["panel.chat", "panel.template", "panel.pipeline", "panel.param", "pa
             "panel.pane.vizzu", "panel.pane.vtk.vtk", "panel.widgets.tables",
             "panel.widgets.speech_to_text", "panel.widgets.terminal", "panel.widgets.debugger",
             "panel.widgets.codeeditor", "panel.widgets.player", "panel.widgets.file_selector",
-            "panel.theme.bootstrap", "panel.theme.fast", "panel.theme.material"]
+            "panel.theme.bootstrap", "panel.theme.fast", "panel.theme.material", "unittest"]
 
 
 def test_trimmed_panel_imports_less_and_keeps_every_name(tmp_path):
     root = _copy_panel(tmp_path)
     done = trim.apply(root, "panel", panel.__version__, log=lambda *_: None)
     assert done == [rw.path for rw in trim.REWRITES if rw.package == "panel"]
+    # in Pyodide, Panel does not import pyodide_http (the site does not ship it), and it is
+    # not None, so Panel does not import pandas to patch read_csv instead (panel.io.pyodide
+    # imports `js`: checked as source here, run by the build's drill and the site tests)
+    tree = ast.parse((root / "panel" / "io" / "pyodide.py").read_text(encoding="utf-8"))
+    assert "pyodide_http" not in {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert "pyodide_http = False" in [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.Assign)]
     proc = subprocess.run([sys.executable, "-c", PROBE, json.dumps(DEFERRED)],
                           env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
                           capture_output=True, text=True, cwd=tmp_path, timeout=300)
@@ -177,7 +197,12 @@ from bokeh.themes import Theme
 open("t.yaml", "w").write("attrs:\n  Plot:\n    width: 123\n")
 theme = Theme(filename="t.yaml")
 settings.load_config("t.yaml")
-print(bokeh.__file__, early, theme._json["attrs"]["Plot"]["width"], "yaml" in sys.modules)
+import bokeh.util.token as token
+session = token.generate_session_id()
+expiring = token.generate_jwt_token(session, expiration=300)
+import time
+assert abs(token.get_token_payload(expiring)["session_expiry"] - (time.time() + 300)) < 60   # calendar, on first use
+print(bokeh.__file__, early, theme._json["attrs"]["Plot"]["width"], "yaml" in sys.modules, bokeh.__version__)
 """
 
 
@@ -188,14 +213,23 @@ def test_bokeh_imports_yaml_only_for_yaml_files(tmp_path):
                     ignore=shutil.ignore_patterns("static", "sampledata", "sphinxext", "tests",
                                                   "__pycache__"))
     assert trim.apply(root, "bokeh", bokeh.__version__, log=lambda *_: None) == [
-        "bokeh/settings.py", "bokeh/themes/theme.py"]
+        "bokeh/settings.py", "bokeh/themes/theme.py", "bokeh/__init__.py", "bokeh/util/token.py"]
     proc = subprocess.run([sys.executable, "-c", BOKEH_PROBE],
                           env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"},
                           capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    where, early, width, late = proc.stdout.split()
+    where, early, width, late, version = proc.stdout.split()
     assert where.startswith(str(root))
     assert (early, width, late) == ("False", "123", "True")
+    assert version == bokeh.__version__ == trim.BOKEH_VERSION     # the literal is the release
+
+
+def test_replaced_source_needs_each_text_exactly_once():
+    assert trim.replaced_source("a = 1\nb = 2\n", (("a = 1", "a = 3"),), "f") == "a = 3\nb = 2\n"
+    with pytest.raises(BuildError, match=r"f: expected 'c = 1' exactly once, found it 0 times"):
+        trim.replaced_source("a = 1\n", (("c = 1", ""),), "f")
+    with pytest.raises(BuildError, match="found it 2 times"):
+        trim.replaced_source("a\na\n", (("a", "b"),), "f")
 
 
 def test_deferred_import_source_needs_the_statement():
