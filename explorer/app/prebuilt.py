@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 ATTACH_JS = (Path(__file__).parent / "assets" / "attach.js").read_text(encoding="utf-8")
 CONNECT_TIMEOUT_S = 5.0     # a visitor who never connects does not hold up the next spare
+KEEP_UNCONNECTED_S = 60.0   # a served session is kept this long for its page to connect
 SETTLE_S = 0.3              # after the websocket opens: let the first patches go through first
 QUIET_S = 0.5               # build only after this long without an HTTP request or websocket message...
 MAX_DEFER_S = 5.0           # ...unless the server has been busy this long
@@ -131,16 +132,21 @@ class SparePool:
         future.add_done_callback(next_one)
 
     async def _build(self, who: Requester) -> Spare:
+        start = asyncio.get_event_loop().time()
         app = who.app
         session_id = generate_session_id(secret_key=app.secret_key, signed=app.sign_sessions)
         token = generate_jwt_token(session_id, secret_key=app.secret_key, signed=app.sign_sessions,
                                    expiration=app.session_token_expiration, extra_payload=who.payload)
         session = await who.context.create_session_if_needed(session_id, who.request, token)
         session.block_expiration()  # idle on purpose: Bokeh would discard it as unused
-        return Spare(session, render_page(session, who), who)
+        keep_every_change(session.document)
+        spare = Spare(session, render_page(session, who), who)
+        log.debug("spare session %s built in %.2f s", session.id, asyncio.get_event_loop().time() - start)
+        return spare
 
     async def take(self, who: Requester) -> Spare:
-        """The oldest spare (built now if there is none); expiry works normally from here on."""
+        """The oldest spare (built now if there is none); its expiry stays blocked until its page
+        connects (refill_after_connect)."""
         spares = self._spares.setdefault(who.context, [])
         ready = [f for f in spares if f.done()]
         future = (ready or spares or [None])[0]
@@ -153,20 +159,33 @@ class SparePool:
         except Exception:
             log.exception("a spare session could not be built; building one for this request")
             spare = await self._build(who)
-        spare.session.unblock_expiration()
-        # Bokeh counts an unconnected session's idle time from its creation: start it now.
-        spare.session._last_unsubscribe_time = current_time()
         return spare
 
     def refill_after_connect(self, who: Requester, session: ServerSession) -> None:
         """Top up once `session`'s page has connected (or given up): building a session holds
-        the server's only thread, and the visitor's scripts and websocket come first."""
+        the server's only thread, and the visitor's scripts and websocket come first.
+
+        Until the page connects (or KEEP_UNCONNECTED_S passes) the session also stays exempt
+        from Bokeh's clean-up of unused sessions: a page that took longer than the unused-session
+        lifetime to load would otherwise get a new session under the same id, whose document is
+        not the one the page shows (every change from the page then names unknown models)."""
         loop = asyncio.get_event_loop()
-        deadline = loop.time() + CONNECT_TIMEOUT_S
+        start = loop.time()
+        refilled = False
 
         def check() -> None:
-            if session.connection_count > 0 or loop.time() > deadline or session.destroyed:
+            nonlocal refilled
+            waited = loop.time() - start
+            connected = session.connection_count > 0
+            if not refilled and (connected or waited > CONNECT_TIMEOUT_S or session.destroyed):
+                refilled = True
                 loop.call_later(SETTLE_S, self.top_up, who)
+            if session.destroyed:
+                return
+            if connected or waited > KEEP_UNCONNECTED_S:
+                session.unblock_expiration()
+                # Bokeh counts an unconnected session's idle time from its creation: start it now.
+                session._last_unsubscribe_time = current_time()
             else:
                 loop.call_later(0.05, check)
 
@@ -174,6 +193,21 @@ class SparePool:
 
 
 POOL = SparePool()
+
+
+def keep_every_change(doc: Any) -> None:
+    """Have Panel send every later change of `doc` the usual way, as for a connected session.
+
+    Until a session's page reports `document_ready`, Panel takes it to be unconnected and
+    drops the model changes made under its `hold()` (the "Show feature maps" button's, among
+    others): Panel's own page pulls the whole document once its websocket opens, so they would
+    reach it anyway. A prebuilt page never pulls, so a change dropped there never reaches it
+    and the page and its session part: a press handled before `document_ready` left the button
+    on the page and the maps only on the server. Marked connected from its build on, the
+    session's changes go through Bokeh (to the websocket once there is one; to `Spare.stale`
+    before the page is served). docs/design.md §5.
+    """
+    state._connected[doc] = True
 
 
 def render_page(session: ServerSession, who: Requester) -> str:

@@ -4,14 +4,19 @@ did meanwhile reaches the server once it does, in order; the controls that need 
 inert, until then; a server that cannot be reached is said so."""
 from __future__ import annotations
 
+import json
 import re
+import sys
+import time
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from e2e_support import assert_card, expected_layers, layer_button, show_feature_maps, wait_ready, wait_rendered
+from e2e_support import (assert_card, expected_layers, free_port, layer_button, show_feature_maps, start_server,
+                         stop_server, wait_ready, wait_rendered)
 from explorer.spec import from_json
 from explorer.urlstate import encode_arch
+from test_e2e_server import SHORT_SESSIONS
 
 pytestmark = pytest.mark.e2e
 
@@ -130,6 +135,90 @@ def test_feature_maps_pressed_as_soon_as_possible_after_a_link(page: Page, serve
     expect(page.get_by_text("Conv2: 64 channels of 384×384", exact=False)).to_be_visible(timeout=60_000)
     expect(page.locator("#layer-details h2")).to_have_text("Conv2")
     assert not [e for e in errors if "isn't known" in e], errors
+
+
+class HoldDocumentReady:
+    """Routes the page's websocket and holds back its `document_ready` message (answering the
+    page's request for it with an OK, as the server would), so that whatever the page sends
+    next reaches the server first: the order a page gets when BokehJS finishes rendering only
+    after the session is attached. Bokeh messages are a header, a metadata and a content frame."""
+
+    def __init__(self) -> None:
+        self.server = None
+        self.held: list = []
+        self.frames: list = []
+
+    def route(self, ws) -> None:
+        self.page_side = ws
+        self.server = ws.connect_to_server()
+        ws.on_message(self.from_page)
+
+    def from_page(self, frame) -> None:
+        self.frames.append(frame)
+        if len(self.frames) < 3:
+            return
+        frames, self.frames = self.frames, []
+        header = json.loads(frames[0])
+        if header.get("num_buffers"):
+            raise AssertionError("this route expects messages without buffers")
+        if '"document_ready"' in frames[2] and not self.held:
+            self.held = frames
+            reply = {"msgid": "held-ready-ok", "msgtype": "OK", "reqid": header["msgid"]}
+            for part in (json.dumps(reply), "{}", "{}"):
+                self.page_side.send(part)
+            return
+        for part in frames:
+            self.server.send(part)
+
+    def release(self) -> None:
+        for part in self.held:
+            self.server.send(part)
+
+
+def test_a_press_handled_before_document_ready_still_reaches_the_page(page: Page, server_url: str) -> None:
+    """Regression (CI, phone page): Panel counts a session as connected only once its page
+    reports document_ready, and until then drops the changes made under its hold(), since its
+    own page pulls the whole document later. A prebuilt page never pulls: a "Show feature maps"
+    press handled before document_ready built the maps on the server only and left the button
+    on the page. Prebuilt sessions count as connected from their build on (prebuilt.py)."""
+    hold = HoldDocumentReady()
+    page.route_web_socket(WS, hold.route)
+    page.goto(server_url)
+    wait_ready(page)
+    assert hold.held, "the page's document_ready was not seen"
+    layer_button(page, "Conv2").click()
+    show_feature_maps(page)
+    expect(page.get_by_text("Conv2: 64 channels of 16×16")).to_be_visible()
+    expect(page.get_by_role("heading", name="Conv2 (conv2d)")).to_be_visible()
+    hold.release()
+    layer_button(page, "FC1").click()
+    expect(page.get_by_role("heading", name="FC1 (linear)")).to_be_visible()
+
+
+def test_a_page_slower_to_connect_than_the_session_lifetime_keeps_its_session(page: Page, tmp_path) -> None:
+    """Regression: Bokeh discards a session nobody has connected to once the unused-session
+    lifetime passes, and a page connecting later got a new session under the same id whose
+    models are not the ones on the page (every change was refused: "can't resolve reference").
+    A served session now waits for its page to connect. Lifetime 1 s here, the page 2.5 s."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/explorer"
+    proc = start_server([sys.executable, "-c", SHORT_SESSIONS, str(port)], url, tmp_path / "serve.log")
+    try:
+        errors = _console_errors(page)
+        held = []
+        page.route_web_socket(WS, lambda ws: held.append(ws))
+        page.goto(url)
+        wait_rendered(page)
+        layer_button(page, "Conv2").click()
+        time.sleep(2.5)      # several clean-ups of unused sessions pass
+        held[0].connect_to_server()
+        expect(page.locator("html")).to_have_attribute("data-tier", "live")
+        expect(page.get_by_role("heading", name="Conv2 (conv2d)")).to_be_visible()
+        layer_button(page, "FC1").click()
+        expect(page.get_by_role("heading", name="FC1 (linear)")).to_be_visible()
+        assert not [e for e in errors if "did not accept" in e or "resolve reference" in e], errors
+    finally:
+        stop_server(proc)
 
 
 def test_changes_made_before_the_session_reach_it_in_order(page: Page, server_url: str) -> None:
