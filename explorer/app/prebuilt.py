@@ -5,9 +5,10 @@ a websocket and only then pulls the document of a session that the request had t
 (0.5–1 s of Python), so the first click waits for all of it in series. Here, instead:
 - `SparePool` keeps two sessions of the app built and idle (expiry blocked), each with its page
   already rendered but for the visitor's token, from server start on; it tops up only once the
-  previous visitor's page is connected and the server has had 0.5 s without HTTP requests or
-  websocket messages, so that building (which holds the server's only thread for 0.5–1 s)
-  never competes with serving a visitor's scripts, first changes or clicks.
+  previous visitor's page is connected and the server has had 2 s without HTTP requests or
+  websocket messages, so that building (which holds the server's only thread for 0.5–1 s,
+  several seconds on a loaded machine) seldom competes with a visitor's scripts, changes or
+  clicks; it is never forced (a page request then builds its own session, as Panel's does).
 - `PrebuiltDocHandler` answers the page request with that session's document serialised into
   the HTML (as a static export is) plus a token for the same session: BokehJS renders it, and
   layers are clickable, before any websocket exists. `assets/attach.js` then connects the
@@ -42,8 +43,7 @@ ATTACH_JS = (Path(__file__).parent / "assets" / "attach.js").read_text(encoding=
 CONNECT_TIMEOUT_S = 5.0     # a visitor who never connects does not hold up the next spare
 KEEP_UNCONNECTED_S = 60.0   # a served session is kept this long for its page to connect
 SETTLE_S = 0.3              # after the websocket opens: let the first patches go through first
-QUIET_S = 0.5               # build only after this long without an HTTP request or websocket message...
-MAX_DEFER_S = 5.0           # ...unless the server has been busy this long
+QUIET_S = 2.0               # build only after this long without HTTP requests or websocket traffic
 
 
 def unused_bundles(doc_json: str, js_files: list[str]) -> set[str]:
@@ -102,23 +102,25 @@ class SparePool:
         self.size = size
         self._spares: dict[Any, list[asyncio.Future[Spare]]] = {}
         self._building: set[Any] = set()
-        self.last_activity = 0.0   # loop time of the last HTTP request or websocket message
+        self.last_activity = 0.0   # loop time of the last HTTP request or websocket message (handled)
 
     def note_activity(self) -> None:
         """A page is loading or a visitor is working: the next build waits for a quiet moment."""
         self.last_activity = asyncio.get_event_loop().time()
 
-    def top_up(self, who: Requester, deferred: float = 0.0) -> None:
+    def top_up(self, who: Requester) -> None:
         """Build spares one after another until there are `size` of them, each once the server
-        has been quiet for QUIET_S: a build holds the only thread, and a page whose scripts and
-        stylesheets are still loading would wait for it."""
+        has been quiet for QUIET_S: a build holds the only thread, and a page whose scripts are
+        still loading, or a visitor's next click, would wait for it. Never forced: while the
+        server is never quiet the pool runs dry and a page request builds its own session, as
+        Panel's server does (on a loaded machine a press waited 9 s behind a build)."""
         spares = self._spares.setdefault(who.context, [])
         if who.context in self._building or len(spares) >= self.size:
             return
         loop = asyncio.get_event_loop()
         wait = QUIET_S - (loop.time() - self.last_activity)
-        if wait > 0 and deferred < MAX_DEFER_S:
-            loop.call_later(wait, self.top_up, who, deferred + wait)
+        if wait > 0:
+            loop.call_later(wait, self.top_up, who)
             return
         self._building.add(who.context)
         future = asyncio.ensure_future(self._build(who))
@@ -237,12 +239,17 @@ def page_with_document(session: ServerSession, resources: Any, token: str, app_p
 
 
 class ActivityWSHandler(WSHandler):
-    """Panel's websocket handler, noting each message: a spare built while a visitor's first
-    changes and clicks arrive would hold them up for the length of a build (0.5-1 s)."""
+    """Panel's websocket handler, noting each message when it arrives and when the server has
+    handled it: a spare built while a visitor's changes and clicks arrive, or while the answer
+    to one is being computed, would hold them up for the length of a build (0.5-1 s on a quiet
+    machine, up to 9 s measured on a loaded one)."""
 
-    def on_message(self, fragment: Any) -> Any:
+    async def on_message(self, fragment: Any) -> None:
         POOL.note_activity()
-        return super().on_message(fragment)
+        try:
+            await super().on_message(fragment)
+        finally:
+            POOL.note_activity()
 
 
 class PrebuiltDocHandler(DocHandler):
