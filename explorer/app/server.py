@@ -1,18 +1,24 @@
 """`python -m explorer serve`: the live app on a local Panel server (127.0.0.1 only)."""
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import jinja2
 import panel as pn
+from bokeh.server.urls import per_app_patterns
 from panel.io.resources import BASE_TEMPLATE, LOCAL_DIST
+from panel.io.server import DocHandler, WSHandler
 
 from .page import TITLE, Explorer
+from .prebuilt import ActivityWSHandler, PrebuiltDocHandler, warm_up
 
-
-_VIEWPORT_TEMPLATE = jinja2.Environment().from_string(
+# Panel's page template plus a viewport meta and, after the BokehJS bundles, the script that
+# attaches the inline document to its server session (prebuilt.py).
+_PAGE_TEMPLATE = jinja2.Environment().from_string(
     '{% extends base %}{% block preamble %}{{ super() }}'
-    '<meta name="viewport" content="width=device-width, initial-scale=1">{% endblock %}')
+    '<meta name="viewport" content="width=device-width, initial-scale=1">{% endblock %}'
+    '{% block postamble %}{{ super() }}{{ cnnx_attach | default("", true) }}{% endblock %}')
 
 
 def session() -> pn.viewable.Viewable:
@@ -27,9 +33,11 @@ def session() -> pn.viewable.Viewable:
                                           else LOCAL_DIST)
     explorer = Explorer(live=True)
     if doc is not None:
-        doc.js_on_event("document_ready", explorer.views.ready("live"))
+        # No tier here: the page is rendered before its websocket opens, and attach.js writes
+        # data-tier="live" once the document is attached to this session.
+        doc.js_on_event("document_ready", explorer.views.ready())
         # Panel's page template has no viewport meta: phones would lay the page out 980 px wide.
-        doc.template = _VIEWPORT_TEMPLATE
+        doc.template = _PAGE_TEMPLATE
         doc.template_variables["base"] = BASE_TEMPLATE
     # The fragment never reaches the server with the request; the browser syncs it after the
     # page loads, sometimes only after `onload` has run, so also apply its first arrival.
@@ -49,11 +57,30 @@ def session() -> pn.viewable.Viewable:
     return explorer.layout
 
 
+@contextmanager
+def _page_handler() -> Iterator[None]:
+    """Bokeh's per-app routes with the app page answered by PrebuiltDocHandler and websocket
+    messages noted by ActivityWSHandler, while a server is being built (Bokeh reads the list
+    when it builds one)."""
+    saved = per_app_patterns[:]
+    swap = {DocHandler: PrebuiltDocHandler, WSHandler: ActivityWSHandler}
+    per_app_patterns[:] = [(route, swap.get(handler, handler)) for route, handler in saved]
+    try:
+        yield
+    finally:
+        per_app_patterns[:] = saved
+
+
 def serve(port: int = 5006, show: bool = False) -> None:
     pn.extension()
-    # No pn.config.reuse_sessions: it renders a cached copy of the document first and replaces it
-    # when the visitor's own session arrives, so a click in between is lost (the e2e tests that
-    # press "Show feature maps" right after the page is ready failed now and then), for a first
-    # click only 0.4 s sooner (2.97 -> 2.58 s, bench/ui.py).
-    pn.serve({"explorer": session}, port=port, address="127.0.0.1", show=show, title=TITLE,
-             websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"], print_url=True)
+    # The first HTML is the same for every visitor (the URL fragment, the only per-visit input,
+    # never reaches the server and is applied after load), so each page is a session built
+    # before it was asked for, sent inline with the page (prebuilt.py, docs/design.md §5).
+    with _page_handler():
+        server = pn.serve({"explorer": session}, port=port, address="127.0.0.1", show=show, title=TITLE,
+                          websocket_origin=[f"127.0.0.1:{port}", f"localhost:{port}"], start=False,
+                          verbose=False)
+    server.start()
+    warm_up(server, f"127.0.0.1:{port}")
+    print(f"Serving the CNN Architecture Explorer at http://127.0.0.1:{server.port}/explorer", flush=True)
+    server.io_loop.start()

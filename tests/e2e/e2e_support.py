@@ -60,7 +60,7 @@ def expected_total(network: Network | None = None) -> str:
 
 # -- JavaScript run in the page ---------------------------------------------------------------
 
-READY_JS = """() => {
+RENDERED_JS = """() => {
   if (typeof window.cnnxSelect !== 'function' || !window.Bokeh || !Bokeh.documents.length) return false;
   for (const doc of Bokeh.documents) {
     const m = doc.get_model_by_name('cnnx-part-diagram');
@@ -68,6 +68,11 @@ READY_JS = """() => {
   }
   return false;
 }"""
+
+# Rendered, and on the desktop server (whose page carries its session's document inline, see
+# explorer/app/prebuilt.py) attached to that session too: its editor is inert until then.
+READY_JS = """() => (""" + RENDERED_JS + """)() &&
+  (document.getElementById('cnnx-session') === null || document.documentElement.dataset.tier !== 'static')"""
 
 # The pixel (viewport coordinates) of block i's centre, from the plot's own frame scales.
 BLOCK_CENTRE_JS = """(i) => {
@@ -107,8 +112,14 @@ DEEP_ACTIVE_JS = """() => {
 # -- locators and actions ---------------------------------------------------------------------
 
 def wait_ready(page: Page, timeout: float = 30_000) -> None:
-    """BokehJS has rendered the page and run its document_ready set-up."""
+    """BokehJS has rendered the page and run its document_ready set-up; a desktop server page
+    is also attached to its session (or has said that it cannot be)."""
     page.wait_for_function(READY_JS, timeout=timeout)
+
+
+def wait_rendered(page: Page, timeout: float = 30_000) -> None:
+    """BokehJS has rendered the page (a server page may not be attached to its session yet)."""
+    page.wait_for_function(RENDERED_JS, timeout=timeout)
 
 
 def layer_button(page: Page, name: str) -> Locator:
