@@ -1,6 +1,6 @@
 """What the page benchmarks share: the offline Chromium launch, a quiet static server for a
-built site, the edit -> redraw timing used on the desktop server and the Pyodide site, and the
-median that skips missing marks.
+built site, the edit -> redraw timing used on the desktop server and the Pyodide site, the
+median that skips missing marks, and the machine's load (printed with every run).
 
 Not a benchmark itself; bench/ui.py, bench/site_load.py, bench/cold_breakdown.py,
 bench/live_build.py and bench/site_update.py import it (run them from the repository root or bench/).
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import statistics
 import sys
 import threading
@@ -30,6 +31,13 @@ def med(values):
     """The median of the values that are not None (a load may miss a mark); None if none is."""
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
+
+
+def load_line(when: str) -> str:
+    """The load average now: on a shared 2-core machine the same build measures 1.5-2x slower
+    at load 5-15 than at 2-3, so every run says what it ran under."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {when}: {one:.2f} (1 min), {five:.2f} (5 min), {fifteen:.2f} (15 min) on {os.cpu_count()} cores"
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pagetiming import CHROMIUM, OFFLINE_ARGS as ARGS, measure_edits, med, serve  # noqa: E402
+from pagetiming import CHROMIUM, OFFLINE_ARGS as ARGS, load_line, measure_edits, med, serve  # noqa: E402
 
 GOALS = {"first_clickable": 1200, "cold_live": 6000, "warm_live": 4000}  # issue 12
 SIZE_GOALS = (20_000_000, 10_000_000)
@@ -317,7 +317,9 @@ def main(argv=None) -> int:
             site = Path(tmp) / "site"
             print(f"built this checkout in {build_site(args.entry, site):.0f} s")
         sites["this"] = site.resolve()
+        print(load_line("before measuring"))
         results, outside = measure(sites, args)
+        print(load_line("after measuring"))
         if args.baseline:
             print(f"\nbefore = git commit {args.baseline}; this = the checkout")
         report(results, sites)

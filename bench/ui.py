@@ -45,7 +45,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from e2e_support import (CHROMIUM_ARGS, CHROMIUM, READY_JS, expected_layers, free_port, is_local,  # noqa: E402
                          start_server, stop_server)
-from pagetiming import measure_edits  # noqa: E402
+from pagetiming import load_line, measure_edits  # noqa: E402
 
 LAYERS = expected_layers()
 
@@ -200,6 +200,7 @@ def main() -> int:
     args = parser.parse_args()
     print(f"bench/ui.py — Python {platform.python_version()}, {platform.machine()}, "
           f"Chromium {CHROMIUM} (headless), runs={args.runs}")
+    print(load_line("at the start"))
     offsite = Offsite()
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
@@ -281,6 +282,7 @@ def main() -> int:
             if args.baseline:
                 subprocess.run(["git", "worktree", "remove", "--force", str(tmpdir / "baseline")], cwd=ROOT,
                                capture_output=True)
+    print(load_line("at the end"))
     print(f"\nRequests that tried to leave 127.0.0.1: {len(offsite.urls)}"
           + (f" ({offsite.urls[:5]})" if offsite.urls else ""))
     return 0

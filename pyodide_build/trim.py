@@ -1,11 +1,14 @@
-"""Make `import panel` do less in the browser: lazy package `__init__` files (docs/design.md §5).
+"""Make `import panel` do less in the browser: lazy package `__init__` files, and no standard
+library that only a server, package metadata or a URL fetch needs (docs/design.md §5).
 
 Panel's `__init__.py` files import every pane, widget and subpackage it has (chat, templates,
 HoloViews/Plotly/Vega/VTK panes, sliders, tables, speech, terminals, ...), although the page
 only reaches a few. For the site build, selected `from .x import A, B` statements of those
 files are removed and replaced by a PEP 562 module `__getattr__` that imports `.x` the first
 time `A` or `B` is looked up: `pn.chat`, `pn.widgets.Tabulator`, `from panel.pane import
-HoloViews` all still work, they just import on first use.
+HoloViews` all still work, they just import on first use. A few other statements are deferred
+(`plain`: one top-level `import x` becomes a stand-in that imports on first attribute use) or
+replaced by exact text (`replace`: Bokeh's version literal, Panel's pyodide_http patch off).
 
 Each rewrite is pinned to the exact file it was written for (its sha256 in the pinned Panel
 release): if Panel changes, the build stops and says which file to review, rather than
